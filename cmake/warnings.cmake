@@ -1,0 +1,8 @@
+# Project-wide warnings; third-party headers come in as SYSTEM includes so they stay quiet.
+add_library(gyre_warnings INTERFACE)
+target_compile_options(gyre_warnings INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+    -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+if(GYRE_WERROR)
+    target_compile_options(gyre_warnings INTERFACE -Werror)
+endif()

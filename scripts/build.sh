@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Configures and builds one flavour: release (build/) or asan (build-asan/, ASan + UBSan).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour=${1:-release}
+jobs=${JOBS:-$(nproc)}
+case "$flavour" in
+    release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release -DGYRE_WERROR=ON) ;;
+    asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DGYRE_SANITIZE=ON) ;;
+    *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
+esac
+cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
+cmake --build "$dir" -j "$jobs"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running development server: installs the
+# dependencies, builds the release binary, generates dev/config.json (once), prints a
+# development token and the API key, and runs gyre on the embedded memory engine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh release
+mkdir -p dev
+if [ ! -f dev/config.json ]; then
+    build/gyre genconfig -c dev/config.json
+fi
+api_key=$(python3 -c 'import json;print(json.load(open("dev/config.json"))["http_api"]["key"])')
+token=$(build/gyre gentoken -c dev/config.json -u dev-user -q)
+cat <<MSG
+----------------------------------------------------------------------
+ Gyre development server: http://localhost:8000
+ Config:             dev/config.json
+ HTTP API key:       $api_key
+ Token (dev-user):   $token
+ Try:  curl -X POST http://localhost:8000/api -H "Authorization: apikey $api_key" \\
+         -d '{"method": "info", "params": {}}'
+ Health:             curl http://localhost:8000/health
+----------------------------------------------------------------------
+MSG
+exec build/gyre -c dev/config.json --health.enabled "$@"

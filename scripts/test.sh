@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: installs dependencies, builds the release binary (-Werror) and the
+# ASan+UBSan build, and runs the whole suite (unit, layering, end-to-end) on both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+jobs=${JOBS:-$(nproc)}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+for flavour in release asan; do
+    ./scripts/build.sh "$flavour"
+    dir=build; [ "$flavour" = asan ] && dir=build-asan
+    echo "== tests ($flavour)"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 || status=1
+done
+exit $status

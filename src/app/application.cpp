@@ -1,0 +1,206 @@
+#include "app/application.hpp"
+
+#include "app/logging.hpp"
+#include "config/live.hpp"
+#include "core/log.hpp"
+#include "runtime/shard_set.hpp"
+#include "server/http_server.hpp"
+#include "server/static_files.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ip/host_name.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+namespace gyre::app {
+namespace net = boost::asio;
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) {
+        out += (out.empty() ? "" : ", ") + p;
+    }
+    return out;
+}
+
+std::string show_address(const std::string& address, std::uint16_t port) {
+    return address + ":" + std::to_string(port);
+}
+
+struct routes {
+    std::shared_ptr<server::router> external = std::make_shared<server::router>();
+    std::shared_ptr<server::router> internal; // null: everything on the external port
+};
+
+// Endpoint groups and where they go, as Centrifugo splits them: connection transports on the
+// external port; API, admin, metrics and health on the internal port when one is configured.
+routes build_routes(const config::config& cfg) {
+    routes r;
+    if (!cfg.http_server.internal_port.empty()) {
+        r.internal = std::make_shared<server::router>();
+    }
+    server::router& ops = r.internal ? *r.internal : *r.external;
+    if (cfg.health.enabled) {
+        ops.add_sync(cfg.health.handler_prefix,
+                     [](const server::http_request&) { return server::http_response::json(200, "{}"); });
+        ops.describe("health");
+    }
+    return r;
+}
+
+void write_pid_file(const std::string& path) {
+    if (path.empty()) {
+        return;
+    }
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) {
+        throw std::runtime_error("cannot write pid_file " + path);
+    }
+    out << ::getpid() << "\n";
+}
+
+void wait_for_signals(net::io_context& ctx,
+                      const std::function<void()>& on_reload,
+                      bool reload_enabled) {
+    net::signal_set signals(ctx, SIGINT, SIGTERM);
+    if (reload_enabled) {
+        signals.add(SIGHUP);
+    }
+    bool stop = false;
+    std::function<void(const boost::system::error_code&, int)> handler;
+    handler = [&](const boost::system::error_code& ec, int signo) {
+        if (ec) {
+            return;
+        }
+        if (signo == SIGHUP) {
+            on_reload();
+            signals.async_wait(handler);
+            return;
+        }
+        GYRE_LOG_INFO("signal received, shutting down signal={}", signo);
+        stop = true;
+    };
+    signals.async_wait(handler);
+    while (!stop && ctx.run_one() > 0) {
+    }
+}
+
+} // namespace
+
+int run_server(const config::load_options& options) {
+    config::load_result loaded;
+    try {
+        loaded = config::load(options);
+        setup_logging(loaded.cfg.log.level, loaded.cfg.log.file);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    for (const auto& w : loaded.warnings) {
+        GYRE_LOG_WARN("{}", w);
+    }
+    auto cfg = std::make_shared<const config::config>(std::move(loaded.cfg));
+    if (cfg->engine.type != "memory") {
+        GYRE_LOG_ERROR("engine.type \"{}\" is not available in this build yet; use \"memory\"",
+                       cfg->engine.type);
+        return 1;
+    }
+    config::live_config live(cfg);
+
+    runtime::shard_set shards(static_cast<std::size_t>(cfg->shards));
+    routes r = build_routes(*cfg);
+    std::vector<server::listener> listeners{
+        {cfg->http_server.address, cfg->http_server.port, r.external}};
+    if (r.internal) {
+        listeners.push_back({cfg->http_server.internal_address,
+                             static_cast<std::uint16_t>(std::stoi(cfg->http_server.internal_port)),
+                             r.internal});
+    }
+    server::limits lim;
+    lim.max_header_bytes = cfg->http_server.max_request_header_size;
+    lim.max_body_bytes = cfg->http_server.max_request_body_size;
+    server::http_server http(shards, lim, listeners);
+    try {
+        write_pid_file(cfg->pid_file);
+        http.start();
+    } catch (const std::exception& e) {
+        GYRE_LOG_ERROR("cannot start: {}", e.what());
+        return 1;
+    }
+    shards.start();
+
+    const std::string node_name =
+        cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
+                               : cfg->node_name;
+    GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={}", GYRE_VERSION, node_name,
+                  shards.size(), cfg->engine.type);
+    if (!options.file.empty() && loaded.file_found) {
+        GYRE_LOG_INFO("using config file path={}", options.file);
+    }
+    for (std::size_t i = 0; i < listeners.size(); ++i) {
+        const auto& groups = listeners[i].routes->groups();
+        GYRE_LOG_INFO("serving {} endpoints on {}", groups.empty() ? "no" : join(groups),
+                      show_address(listeners[i].address, http.bound_port(i)));
+    }
+
+    net::io_context signal_ctx;
+    auto reload = [&] {
+        // Runs on the main thread, never on a shard: parse, validate, then swap atomically.
+        try {
+            auto fresh = config::load(options);
+            auto next = std::make_shared<const config::config>(
+                config::reloaded(*live.load(), fresh.cfg));
+            live.store(next);
+            GYRE_LOG_INFO("configuration reloaded namespaces={}", next->channel.namespaces.size());
+        } catch (const std::exception& e) {
+            GYRE_LOG_ERROR("configuration reload failed, keeping the running one error=\"{}\"",
+                           e.what());
+        }
+    };
+    wait_for_signals(signal_ctx, reload, true);
+
+    const auto deadline = std::chrono::steady_clock::now() + cfg->shutdown_timeout;
+    http.shutdown(deadline);
+    shards.stop();
+    shards.join();
+    if (!cfg->pid_file.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(cfg->pid_file, ec);
+    }
+    GYRE_LOG_INFO("shutdown complete");
+    return 0;
+}
+
+int run_static_server(const std::string& dir, const std::string& address, std::uint16_t port) {
+    setup_logging("info", "");
+    runtime::shard_set shards(1);
+    auto routes = std::make_shared<server::router>();
+    routes->add_prefix("/", server::static_files(dir));
+    server::http_server http(shards, server::limits{}, {{address, port, routes}});
+    try {
+        http.start();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+    shards.start();
+    std::printf("start serving %s on %s\n", dir.c_str(),
+                show_address(address, http.bound_port(0)).c_str());
+    std::fflush(stdout);
+    net::io_context signal_ctx;
+    wait_for_signals(signal_ctx, [] {}, false);
+    http.shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    shards.stop();
+    shards.join();
+    return 0;
+}
+
+} // namespace gyre::app

@@ -1,0 +1,179 @@
+// File: config/config.hpp
+// The typed configuration every layer reads. Built by config::load() from defaults, the file
+// (JSON/YAML/TOML, v6 nested keys or legacy flat keys), environment variables and flags, then
+// validated. Immutable once built; shards share it as std::shared_ptr<const config>.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gyre::config {
+
+using duration = std::chrono::nanoseconds;
+
+struct token_options {
+    std::string hmac_secret_key;
+    std::string hmac_previous_secret_key;
+    std::int64_t hmac_previous_secret_key_valid_until = 0;
+    std::string rsa_public_key;
+    std::string ecdsa_public_key;
+    std::string jwks_public_endpoint;
+    std::string audience;
+    std::string audience_regex;
+    std::string issuer;
+    std::string issuer_regex;
+    std::string user_id_claim;
+};
+
+struct channel_options {
+    bool presence = false;
+    bool join_leave = false;
+    bool force_push_join_leave = false;
+    std::int64_t history_size = 0;
+    duration history_ttl{};
+    duration history_meta_ttl{};
+    bool force_positioning = false;
+    bool allow_positioning = false;
+    bool force_recovery = false;
+    bool allow_recovery = false;
+    std::string force_recovery_mode;
+    bool auto_cache_recover = false;
+    std::vector<std::string> allowed_delta_types;
+    bool delta_publish = false;
+    bool allow_tags_filter = false;
+    std::string publication_data_format;
+    bool allow_subscribe_for_client = false;
+    bool allow_subscribe_for_anonymous = false;
+    bool allow_publish_for_client = false;
+    bool allow_publish_for_subscriber = false;
+    bool allow_publish_for_anonymous = false;
+    bool allow_presence_for_client = false;
+    bool allow_presence_for_subscriber = false;
+    bool allow_presence_for_anonymous = false;
+    bool allow_history_for_client = false;
+    bool allow_history_for_subscriber = false;
+    bool allow_history_for_anonymous = false;
+    bool allow_user_limited_channels = false;
+    std::string channel_regex;
+    bool subscribe_proxy_enabled = false;
+    std::string subscribe_proxy_name = "default";
+    bool publish_proxy_enabled = false;
+    std::string publish_proxy_name = "default";
+    bool sub_refresh_proxy_enabled = false;
+    std::string sub_refresh_proxy_name = "default";
+
+    bool history_enabled() const noexcept { return history_size > 0 && history_ttl.count() > 0; }
+};
+
+struct namespace_options {
+    std::string name;
+    channel_options options;
+};
+
+struct endpoint_options {
+    bool enabled = false;
+    std::string handler_prefix;
+};
+
+struct config {
+    struct {
+        std::string address;
+        std::uint16_t port = 8000;
+        std::string internal_address;
+        std::string internal_port;
+        std::size_t max_request_header_size = 16384;
+        std::size_t max_request_body_size = 10485760;
+    } http_server;
+
+    struct {
+        std::string level = "info";
+        std::string file;
+    } log;
+
+    struct {
+        std::vector<std::string> allowed_origins;
+        token_options token;
+        bool subscription_token_enabled = false;
+        token_options subscription_token;
+        bool allow_anonymous_connect_without_token = false;
+        bool disallow_anonymous_connection_tokens = false;
+        duration ping_interval = std::chrono::seconds(25);
+        duration pong_timeout = std::chrono::seconds(8);
+        duration expired_close_delay = std::chrono::seconds(25);
+        duration stale_close_delay = std::chrono::seconds(10);
+        std::int64_t channel_limit = 128;
+        std::int64_t queue_max_size = 1048576;
+        duration presence_update_interval = std::chrono::seconds(27);
+        std::int64_t connection_limit = 0;
+        std::int64_t user_connection_limit = 0;
+        bool connect_include_server_time = false;
+        std::int64_t history_max_publication_limit = 300;
+        std::int64_t recovery_max_publication_limit = 300;
+        bool insecure_skip_token_signature_verify = false;
+        std::string user_id_http_header;
+        bool insecure = false;
+    } client;
+
+    struct {
+        channel_options without_namespace;
+        std::vector<namespace_options> namespaces;
+        duration history_meta_ttl = std::chrono::hours(720);
+        std::int64_t max_length = 255;
+        std::string private_prefix = "$";
+        std::string namespace_boundary = ":";
+        std::string user_boundary = "#";
+        std::string user_separator = ",";
+    } channel;
+
+    struct {
+        bool disabled = false;
+        std::string handler_prefix = "/api";
+        std::string key;
+        std::string error_mode;
+        bool external = false;
+        bool insecure = false;
+    } http_api;
+
+    struct {
+        std::string type = "memory";
+        std::vector<std::string> redis_address;
+    } engine;
+
+    struct {
+        bool enabled = false;
+        std::string handler_prefix;
+        std::string password;
+        std::string secret;
+        bool insecure = false;
+        bool external = false;
+    } admin;
+
+    struct {
+        bool disabled = false;
+        std::string handler_prefix = "/connection/websocket";
+        std::int64_t message_size_limit = 65536;
+        duration write_timeout = std::chrono::milliseconds(1000);
+    } websocket;
+
+    endpoint_options health{false, "/health"};
+    endpoint_options prometheus{false, "/metrics"};
+    endpoint_options init{false, "/connection/init"};
+
+    std::string node_name;
+    std::string pid_file;
+    duration shutdown_timeout = std::chrono::seconds(30);
+    std::int64_t shards = 0; ///< 0 = one per CPU core
+
+    /// The complete merged tree, for sections not yet typed above.
+    boost::json::object tree;
+
+    /// Namespace options for `name`, or nullptr when no such namespace exists.
+    const channel_options* find_namespace(std::string_view name) const noexcept;
+};
+
+} // namespace gyre::config

@@ -1,0 +1,22 @@
+// File: core/strings.hpp
+// Small string helpers shared by config, CLI and HTTP code.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gyre::strings {
+
+std::string to_upper(std::string_view s);
+std::string to_lower(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+std::vector<std::string> split_whitespace(std::string_view s);
+
+/// Centrifugo's origin patterns: '*' matches any run of characters, comparison is case-insensitive.
+bool glob_match(std::string_view pattern, std::string_view text);
+
+/// Compares in time independent of where the inputs first differ (API keys, passwords).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+} // namespace gyre::strings

@@ -1,0 +1,94 @@
+#include "runtime/shard_set.hpp"
+
+#include "core/log.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <exception>
+
+namespace gyre::runtime {
+
+shard::shard(std::size_t index)
+    : index_(index) {}
+
+shard::~shard() {
+    stop();
+    join();
+}
+
+void shard::submit(unique_function<void()> task) {
+    bool was_empty = false;
+    {
+        const std::lock_guard lock(inbox_mutex_);
+        was_empty = inbox_.empty();
+        inbox_.push_back(std::move(task));
+    }
+    if (was_empty) {
+        boost::asio::post(context_, [this] { drain(); });
+    }
+}
+
+void shard::drain() {
+    {
+        const std::lock_guard lock(inbox_mutex_);
+        running_.swap(inbox_);
+    }
+    for (auto& task : running_) {
+        task();
+    }
+    running_.clear();
+}
+
+void shard::start() {
+    work_.emplace(context_.get_executor());
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                context_.run();
+                return;
+            } catch (const std::exception& e) { // a handler must not take the shard down
+                GYRE_LOG_ERROR("unhandled exception on shard shard={} error=\"{}\"", index_, e.what());
+            }
+        }
+    });
+}
+
+void shard::stop() {
+    // Callers drain their work first (graceful shutdown); anything still pending is abandoned.
+    context_.stop();
+}
+
+void shard::join() {
+    if (thread_.joinable() && !is_current()) {
+        thread_.join();
+    }
+}
+
+shard_set::shard_set(std::size_t count) {
+    if (count == 0) {
+        count = std::max(1U, std::thread::hardware_concurrency());
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        shards_.push_back(std::make_unique<shard>(i));
+    }
+}
+
+void shard_set::start() {
+    for (auto& s : shards_) {
+        s->start();
+    }
+}
+
+void shard_set::stop() {
+    for (auto& s : shards_) {
+        s->stop();
+    }
+}
+
+void shard_set::join() {
+    for (auto& s : shards_) {
+        s->join();
+    }
+}
+
+} // namespace gyre::runtime

@@ -1,0 +1,44 @@
+// File: server/router.hpp
+// Maps request paths to handlers. Built once at start-up (later issues add their endpoints),
+// then shared read-only by every shard. Exact paths win over prefixes; the longest prefix wins.
+#pragma once
+
+#include "server/http_types.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gyre::server {
+
+/// Asynchronous handler: runs on the connection's shard and must call `done` once.
+using handler = std::function<void(const http_request&, responder done)>;
+
+class router {
+public:
+    void add(std::string path, handler h);
+    void add_prefix(std::string prefix, handler h);
+    /// Convenience for handlers that answer at once.
+    void add_sync(std::string path, std::function<http_response(const http_request&)> h);
+
+    /// The handler for `path`, or nullptr (the server answers 404).
+    const handler* find(std::string_view path) const noexcept;
+
+    /// Names of the endpoint groups served, for the start-up log line.
+    void describe(std::string group) { groups_.push_back(std::move(group)); }
+
+    const std::vector<std::string>& groups() const noexcept { return groups_; }
+
+private:
+    struct route {
+        std::string path;
+        bool is_prefix = false;
+        handler fn;
+    };
+
+    std::vector<route> routes_;
+    std::vector<std::string> groups_;
+};
+
+} // namespace gyre::server

@@ -1,0 +1,3 @@
+// Asio and Beast compiled once (separate compilation), so the TUs that use them stay quick.
+#include <boost/asio/impl/src.hpp>
+#include <boost/beast/src.hpp>

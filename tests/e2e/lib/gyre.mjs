@@ -1,0 +1,108 @@
+// Helpers for end-to-end tests: run the real gyre binary on free loopback ports, wait with
+// timeouts, and always stop what was started (by pid) when the test ends.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const GYRE_BIN = process.env.GYRE_BIN || path.resolve('build/gyre');
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh temporary directory, removed by the returned cleanup function. */
+export function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gyre-e2e-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Runs a gyre CLI command to completion (bounded by timeoutMs). */
+export function runGyre(args, { env = {}, cwd, timeoutMs = 20000 } = {}) {
+  const r = spawnSync(GYRE_BIN, args, {
+    env: { ...cleanEnv(), ...env }, cwd, timeout: timeoutMs, encoding: 'utf8',
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (k.startsWith('CENTRIFUGO_') || (k.startsWith('GYRE_') && k !== 'GYRE_BIN')) delete env[k];
+  }
+  return env;
+}
+
+export async function waitFor(predicate, { timeoutMs = 10000, intervalMs = 25, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * Starts the server; resolves once `readyLine` appears in its log. The process is killed by pid
+ * when the test ends, whatever happened.
+ */
+export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serving .* endpoints on/, timeoutMs = 15000 } = {}) {
+  const proc = spawn(GYRE_BIN, args, { env: { ...cleanEnv(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = { proc, output: '', exited: null };
+  proc.stdout.on('data', (d) => { server.output += d.toString(); });
+  proc.stderr.on('data', (d) => { server.output += d.toString(); });
+  server.exitPromise = new Promise((resolve) => proc.on('exit', (code, signal) => {
+    server.exited = { code, signal };
+    resolve(server.exited);
+  }));
+  t.after(async () => {
+    if (!server.exited) {
+      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      await server.exitPromise;
+    }
+  });
+  if (readyLine) {
+    await waitFor(() => readyLine.test(server.output) || server.exited,
+      { timeoutMs, what: `gyre to log ${readyLine}` });
+    if (server.exited && !readyLine.test(server.output)) {
+      throw new Error(`gyre exited early (${JSON.stringify(server.exited)}):\n${server.output}`);
+    }
+  }
+  server.stop = async (signal = 'SIGTERM', timeoutMs2 = 10000) => {
+    if (server.exited) return server.exited;
+    process.kill(proc.pid, signal);
+    const timer = new Promise((_, rej) => setTimeout(() => rej(new Error('gyre did not exit in time')), timeoutMs2));
+    return Promise.race([server.exitPromise, timer]);
+  };
+  return server;
+}
+
+/** Sends raw bytes on a fresh TCP connection and returns everything received until close/timeout. */
+export function rawRequest(port, data, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => { sock.destroy(); resolve(out); }, timeoutMs);
+    sock.on('connect', () => sock.write(data));
+    sock.on('data', (d) => { out += d.toString('latin1'); });
+    sock.on('error', (e) => { clearTimeout(timer); if (out) resolve(out); else reject(e); });
+    sock.on('close', () => { clearTimeout(timer); resolve(out); });
+  });
+}
+
+export function writeJson(file, obj) {
+  fs.writeFileSync(file, JSON.stringify(obj, null, 2));
+  return file;
+}
