@@ -8,8 +8,8 @@
 #include "server/static_files.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/ip/host_name.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -21,6 +21,7 @@
 
 namespace gyre::app {
 namespace net = boost::asio;
+
 namespace {
 
 std::string join(const std::vector<std::string>& parts) {
@@ -49,8 +50,9 @@ routes build_routes(const config::config& cfg) {
     }
     server::router& ops = r.internal ? *r.internal : *r.external;
     if (cfg.health.enabled) {
-        ops.add_sync(cfg.health.handler_prefix,
-                     [](const server::http_request&) { return server::http_response::json(200, "{}"); });
+        ops.add_sync(cfg.health.handler_prefix, [](const server::http_request&) {
+            return server::http_response::json(200, "{}");
+        });
         ops.describe("health");
     }
     return r;
@@ -140,14 +142,18 @@ int run_server(const config::load_options& options) {
     const std::string node_name =
         cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
                                : cfg->node_name;
-    GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={}", GYRE_VERSION, node_name,
-                  shards.size(), cfg->engine.type);
+    GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={}",
+                  GYRE_VERSION,
+                  node_name,
+                  shards.size(),
+                  cfg->engine.type);
     if (!options.file.empty() && loaded.file_found) {
         GYRE_LOG_INFO("using config file path={}", options.file);
     }
     for (std::size_t i = 0; i < listeners.size(); ++i) {
         const auto& groups = listeners[i].routes->groups();
-        GYRE_LOG_INFO("serving {} endpoints on {}", groups.empty() ? "no" : join(groups),
+        GYRE_LOG_INFO("serving {} endpoints on {}",
+                      groups.empty() ? "no" : join(groups),
                       show_address(listeners[i].address, http.bound_port(i)));
     }
 
@@ -156,8 +162,8 @@ int run_server(const config::load_options& options) {
         // Runs on the main thread, never on a shard: parse, validate, then swap atomically.
         try {
             auto fresh = config::load(options);
-            auto next = std::make_shared<const config::config>(
-                config::reloaded(*live.load(), fresh.cfg));
+            auto next =
+                std::make_shared<const config::config>(config::reloaded(*live.load(), fresh.cfg));
             live.store(next);
             GYRE_LOG_INFO("configuration reloaded namespaces={}", next->channel.namespaces.size());
         } catch (const std::exception& e) {
@@ -192,11 +198,12 @@ int run_static_server(const std::string& dir, const std::string& address, std::u
         return 1;
     }
     shards.start();
-    std::printf("start serving %s on %s\n", dir.c_str(),
-                show_address(address, http.bound_port(0)).c_str());
+    std::printf(
+        "start serving %s on %s\n", dir.c_str(), show_address(address, http.bound_port(0)).c_str());
     std::fflush(stdout);
     net::io_context signal_ctx;
-    wait_for_signals(signal_ctx, [] {}, false);
+    wait_for_signals(
+        signal_ctx, [] {}, false);
     http.shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     shards.stop();
     shards.join();

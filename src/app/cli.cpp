@@ -18,6 +18,7 @@
 
 namespace gyre::app {
 namespace json = boost::json;
+
 namespace {
 
 // Server flags: the v6 dotted names, the pre-v6 names users still type, and Gyre's own.
@@ -163,8 +164,9 @@ int cmd_defaultconfig(const std::string& path, const std::string& base, bool dry
             return fail(e.what());
         }
     }
-    const auto format = path.empty() ? config::file_format::json
-                                     : config::format_for_path(path).value_or(config::file_format::json);
+    const auto format = path.empty()
+                            ? config::file_format::json
+                            : config::format_for_path(path).value_or(config::file_format::json);
     const std::string text = config::render(tree, format);
     if (path.empty() || dry_run) {
         std::cout << text;
@@ -235,13 +237,16 @@ int run_cli(int argc, char** argv) {
     std::vector<std::pair<CLI::Option*, const char*>> flag_options;
     for (const auto& f : server_flags) {
         flag_values.push_back(std::make_unique<std::string>());
-        auto* opt = app.add_option(f.names, *flag_values.back(),
-                                   std::string("sets ") + f.path + (f.is_bool ? " (true/false)" : ""));
+        auto* opt =
+            app.add_option(f.names,
+                           *flag_values.back(),
+                           std::string("sets ") + f.path + (f.is_bool ? " (true/false)" : ""));
         flag_options.emplace_back(opt, f.path);
     }
 
     auto* version = app.add_subcommand("version", "print the version");
-    auto* genconfig = app.add_subcommand("genconfig", "generate a minimal config file with fresh secrets");
+    auto* genconfig =
+        app.add_subcommand("genconfig", "generate a minimal config file with fresh secrets");
     std::string gen_path = "config.json";
     genconfig->add_option("-c,--config", gen_path, "output file (.json, .yaml, .yml, .toml)")
         ->capture_default_str();
@@ -256,7 +261,8 @@ int run_cli(int argc, char** argv) {
     std::string default_path;
     std::string default_base;
     bool dry_run = false;
-    defaultconfig->add_option("-c,--config", default_path,
+    defaultconfig->add_option("-c,--config",
+                              default_path,
                               "write to this file instead of printing (format by extension)");
     defaultconfig->add_option("-b,--base", default_base, "overlay this existing config file");
     defaultconfig->add_flag("-d,--dry-run", dry_run, "print even when -c is given");

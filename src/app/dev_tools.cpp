@@ -18,7 +18,8 @@ std::string random_secret(std::size_t bytes) {
     if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
         throw std::runtime_error("cannot get random bytes from OpenSSL");
     }
-    return base64::encode_url(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+    return base64::encode_url(
+        std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 json::object generated_config() {
@@ -27,9 +28,8 @@ json::object generated_config() {
          json::object{{"token", json::object{{"hmac_secret_key", random_secret(64)}}},
                       {"allowed_origins", json::array{}}}},
         {"admin",
-         json::object{{"enabled", false},
-                      {"password", random_secret(16)},
-                      {"secret", random_secret(64)}}},
+         json::object{
+             {"enabled", false}, {"password", random_secret(16)}, {"secret", random_secret(64)}}},
         {"http_api", json::object{{"key", random_secret(64)}}},
     };
 }
@@ -56,10 +56,10 @@ std::string make_connection_token(const config::config& cfg,
 
 std::string token_banner(const std::string& user, std::int64_t ttl_seconds) {
     const std::string who = user.empty() ? "anonymous user" : "user \"" + user + "\"";
-    const std::string ttl = ttl_seconds < 0
-                                ? "without expiration"
-                                : "with expiration TTL " +
-                                      config::format_duration(std::chrono::seconds(ttl_seconds));
+    const std::string ttl =
+        ttl_seconds < 0
+            ? "without expiration"
+            : "with expiration TTL " + config::format_duration(std::chrono::seconds(ttl_seconds));
     return "HMAC SHA-256 JWT for " + who + " " + ttl + ":";
 }
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <array>
 #include <climits>
 #include <stdexcept>
 
@@ -97,18 +98,23 @@ hmac_sha(std::string_view alg, std::string_view key, std::string_view data) {
     if (key.size() > static_cast<std::size_t>(INT_MAX)) {
         throw std::length_error("HMAC key too long");
     }
-    unsigned char mac[EVP_MAX_MD_SIZE];
+    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
     unsigned int mac_len = 0;
     // A non-null pointer even for empty inputs: OpenSSL treats a null key specially.
     static constexpr unsigned char empty = 0;
     const void* key_ptr = key.empty() ? &empty : static_cast<const void*>(key.data());
     const auto* data_ptr =
         data.empty() ? &empty : reinterpret_cast<const unsigned char*>(data.data());
-    if (HMAC(md, key_ptr, static_cast<int>(key.size()), data_ptr, data.size(), mac, &mac_len) ==
-        nullptr) {
+    if (HMAC(md,
+             key_ptr,
+             static_cast<int>(key.size()),
+             data_ptr,
+             data.size(),
+             mac.data(),
+             &mac_len) == nullptr) {
         throw std::runtime_error("HMAC computation failed");
     }
-    return std::string(reinterpret_cast<const char*>(mac), mac_len);
+    return std::string(reinterpret_cast<const char*>(mac.data()), mac_len);
 }
 
 std::string sign_hs(std::string_view alg, std::string_view claims_json, std::string_view secret) {

@@ -21,6 +21,7 @@
 #include <array>
 #include <charconv>
 #include <climits>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -227,6 +228,45 @@ std::size_t es_coordinate_size(std::string_view es_alg) {
     return 66; // ES512: P-521
 }
 
+std::optional<verify_error> check_hmac(std::string_view alg,
+                                       std::initializer_list<std::string_view> secrets,
+                                       std::string_view signing_input,
+                                       std::string_view signature) {
+    bool have_key = false;
+    for (const auto secret : secrets) {
+        if (secret.empty()) {
+            continue;
+        }
+        have_key = true;
+        const auto mac = hmac_sha(alg, secret, signing_input);
+        if (mac && mac->size() == signature.size() &&
+            CRYPTO_memcmp(mac->data(), signature.data(), mac->size()) == 0) {
+            return std::nullopt;
+        }
+    }
+    return have_key ? verify_error::invalid_signature : verify_error::no_key;
+}
+
+std::optional<verify_error> check_ecdsa(EVP_PKEY* key,
+                                        std::string_view key_alg,
+                                        std::string_view alg,
+                                        const EVP_MD* md,
+                                        std::string_view signing_input,
+                                        std::string_view signature) {
+    // Like Centrifugo, an ES algorithm other than the key's curve is simply not enabled.
+    if (key == nullptr || alg != key_alg) {
+        return verify_error::no_key;
+    }
+    if (signature.size() != 2 * es_coordinate_size(key_alg)) {
+        return verify_error::invalid_signature;
+    }
+    const auto der = ecdsa_raw_to_der(signature);
+    if (der.empty() || !digest_verify(key, md, der, signing_input)) {
+        return verify_error::invalid_signature;
+    }
+    return std::nullopt;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Regular expressions
 
@@ -240,6 +280,37 @@ struct translated_regex {
     bool icase = false;
 };
 
+/// Length of a named-group opener "(?P<name>" or "(?<name>" starting `rest`, else 0.
+std::size_t named_group_opener(std::string_view rest) {
+    std::size_t name_at = 0;
+    if (rest.starts_with("(?P<")) {
+        name_at = 4;
+    } else if (rest.starts_with("(?<") && rest.size() > 3 && rest[3] != '=' && rest[3] != '!') {
+        name_at = 3; // not the look-behinds (?<= and (?<!
+    }
+    if (name_at == 0) {
+        return 0;
+    }
+    const auto close = rest.find('>', name_at);
+    return close == std::string_view::npos ? 0 : close + 1;
+}
+
+/// Copies "[" or "[^" starting `rest`, escaping a ']' right after it (literal in RE2, an empty
+/// class in ECMAScript). Returns how many characters of `rest` it used.
+std::size_t append_class_opening(std::string_view rest, std::string& out) {
+    std::size_t used = 1;
+    out += '[';
+    if (rest.size() > used && rest[used] == '^') {
+        out += '^';
+        ++used;
+    }
+    if (rest.size() > used && rest[used] == ']') {
+        out += "\\]";
+        ++used;
+    }
+    return used;
+}
+
 translated_regex translate_re2(std::string_view p) {
     translated_regex out;
     if (p.starts_with("(?i)")) {
@@ -247,56 +318,27 @@ translated_regex translate_re2(std::string_view p) {
         p.remove_prefix(4);
     }
     bool in_class = false;
-    for (std::size_t i = 0; i < p.size(); ++i) {
-        const char c = p[i];
-        if (c == '\\' && i + 1 < p.size()) {
-            const char next = p[++i];
-            if (!in_class && next == 'A') {
-                out.pattern += '^';
-            } else if (!in_class && next == 'z') {
-                out.pattern += '$';
-            } else {
-                out.pattern += c;
-                out.pattern += next;
-            }
-            continue;
-        }
-        if (in_class) {
-            in_class = c != ']';
-            out.pattern += c;
-            continue;
-        }
-        if (c == '[') {
-            out.pattern += c;
-            if (i + 1 < p.size() && p[i + 1] == '^') {
-                out.pattern += p[++i];
-            }
-            if (i + 1 < p.size() && p[i + 1] == ']') {
-                out.pattern += "\\]";
-                ++i;
-            }
+    std::size_t i = 0;
+    while (i < p.size()) {
+        const auto rest = p.substr(i);
+        if (rest.size() > 1 && rest[0] == '\\') {
+            const bool anchor = !in_class && (rest[1] == 'A' || rest[1] == 'z');
+            out.pattern += anchor ? (rest[1] == 'A' ? "^" : "$") : rest.substr(0, 2);
+            i += 2;
+        } else if (in_class) {
+            in_class = rest[0] != ']';
+            out.pattern += rest[0];
+            ++i;
+        } else if (rest[0] == '[') {
+            i += append_class_opening(rest, out.pattern);
             in_class = true;
-            continue;
+        } else if (const auto opener = named_group_opener(rest); opener != 0) {
+            out.pattern += '(';
+            i += opener;
+        } else {
+            out.pattern += rest[0];
+            ++i;
         }
-        if (c == '(') {
-            const auto rest = p.substr(i);
-            std::size_t name_at = 0;
-            if (rest.starts_with("(?P<")) {
-                name_at = 4;
-            } else if (rest.starts_with("(?<") && rest.size() > 3 && rest[3] != '=' &&
-                       rest[3] != '!') {
-                name_at = 3;
-            }
-            if (name_at != 0) {
-                const auto close = rest.find('>', name_at);
-                if (close != std::string_view::npos) {
-                    out.pattern += '(';
-                    i += close;
-                    continue;
-                }
-            }
-        }
-        out.pattern += c;
     }
     return out;
 }
@@ -577,23 +619,14 @@ std::optional<verify_error> token_verifier::check_signature(std::string_view alg
     switch (info->family) {
     case alg_family::hs: {
         // Centrifugo retries with the previous secret whenever the current one fails (or is
-        // unset), unless valid_until is set (> 0) and already passed.
+        // unset), unless valid_until is set (> 0) and has passed.
         const bool previous_usable =
-            !hmac_previous_secret_.empty() &&
-            (hmac_previous_valid_until_ <= 0 || now_unix <= hmac_previous_valid_until_);
-        bool have_key = false;
-        for (const std::string* secret : {&hmac_secret_, &hmac_previous_secret_}) {
-            if (secret->empty() || (secret == &hmac_previous_secret_ && !previous_usable)) {
-                continue;
-            }
-            have_key = true;
-            const auto mac = hmac_sha(alg, *secret, signing_input);
-            if (mac && mac->size() == signature.size() &&
-                CRYPTO_memcmp(mac->data(), signature.data(), mac->size()) == 0) {
-                return std::nullopt;
-            }
-        }
-        return have_key ? verify_error::invalid_signature : verify_error::no_key;
+            hmac_previous_valid_until_ <= 0 || now_unix <= hmac_previous_valid_until_;
+        return check_hmac(
+            alg,
+            {hmac_secret_, previous_usable ? std::string_view(hmac_previous_secret_) : ""},
+            signing_input,
+            signature);
     }
     case alg_family::rs:
         if (!rsa_key_) {
@@ -602,19 +635,8 @@ std::optional<verify_error> token_verifier::check_signature(std::string_view alg
         return digest_verify(rsa_key_.get(), info->md, signature, signing_input)
                    ? std::nullopt
                    : std::optional(verify_error::invalid_signature);
-    case alg_family::es: {
-        // Like Centrifugo, an ES algorithm other than the key's curve is simply not enabled.
-        if (!ecdsa_key_ || alg != ecdsa_alg_) {
-            return verify_error::no_key;
-        }
-        if (signature.size() != 2 * es_coordinate_size(ecdsa_alg_)) {
-            return verify_error::invalid_signature;
-        }
-        const auto der = ecdsa_raw_to_der(signature);
-        return !der.empty() && digest_verify(ecdsa_key_.get(), info->md, der, signing_input)
-                   ? std::nullopt
-                   : std::optional(verify_error::invalid_signature);
-    }
+    case alg_family::es:
+        return check_ecdsa(ecdsa_key_.get(), ecdsa_alg_, alg, info->md, signing_input, signature);
     }
     return verify_error::unsupported_algorithm;
 }

@@ -10,6 +10,7 @@
 
 namespace gyre::config {
 namespace json = boost::json;
+
 namespace {
 
 // The tree is complete (defaults merged with checked input), so lookups cannot miss;
@@ -30,9 +31,13 @@ std::string str(const json::object& o, std::string_view path) {
     return std::string(at(o, path).as_string());
 }
 
-bool flag(const json::object& o, std::string_view path) { return at(o, path).as_bool(); }
+bool flag(const json::object& o, std::string_view path) {
+    return at(o, path).as_bool();
+}
 
-std::int64_t num(const json::object& o, std::string_view path) { return at(o, path).as_int64(); }
+std::int64_t num(const json::object& o, std::string_view path) {
+    return at(o, path).as_int64();
+}
 
 duration dur(const json::object& o, std::string_view path) {
     return parse_duration(at(o, path).as_string()).value_or(duration{});
@@ -102,7 +107,9 @@ channel_options bind_channel(const json::object& c) {
     return o;
 }
 
-[[noreturn]] void invalid(const std::string& what) { throw config_error("invalid config: " + what); }
+[[noreturn]] void invalid(const std::string& what) {
+    throw config_error("invalid config: " + what);
+}
 
 bool matches(const char* pattern, const std::string& s) {
     return std::regex_match(s, std::regex(pattern));
@@ -110,8 +117,9 @@ bool matches(const char* pattern, const std::string& s) {
 
 void validate_channel(const channel_options& o, const std::string& where, duration global_meta) {
     if ((o.history_size == 0) != (o.history_ttl.count() == 0)) {
-        invalid(where + ": history_size and history_ttl must be set together (both zero or both "
-                        "positive), got history_size=" +
+        invalid(where +
+                ": history_size and history_ttl must be set together (both zero or both "
+                "positive), got history_size=" +
                 std::to_string(o.history_size) + " history_ttl=" + format_duration(o.history_ttl));
     }
     for (const auto& [name, d] : {std::pair{"history_ttl", o.history_ttl},
@@ -187,11 +195,11 @@ void validate_one_of(const std::string& key,
 }
 
 void validate(const config& c, const json::object& t) {
-    validate_one_of("log.level", c.log.level, {"none", "trace", "debug", "info", "warn", "error",
-                                               "fatal"});
+    validate_one_of(
+        "log.level", c.log.level, {"none", "trace", "debug", "info", "warn", "error", "fatal"});
     validate_one_of("engine.type", c.engine.type, {"memory", "redis"});
-    validate_one_of("broker.type", str(t, "broker.type"),
-                    {"memory", "redis", "nats", "redisnats", "postgres"});
+    validate_one_of(
+        "broker.type", str(t, "broker.type"), {"memory", "redis", "nats", "redisnats", "postgres"});
     validate_one_of("presence_manager.type", str(t, "presence_manager.type"), {"memory", "redis"});
     validate_one_of("http_api.error_mode", c.http_api.error_mode, {"", "transport"});
     validate_one_of("grpc_api.error_mode", str(t, "grpc_api.error_mode"), {"", "transport"});
@@ -216,7 +224,8 @@ void validate(const config& c, const json::object& t) {
                 ") must be greater than client.pong_timeout (" +
                 format_duration(c.client.pong_timeout) + ")");
     }
-    for (const auto* claim : {&c.client.token.user_id_claim, &c.client.subscription_token.user_id_claim}) {
+    for (const auto* claim :
+         {&c.client.token.user_id_claim, &c.client.subscription_token.user_id_claim}) {
         if (!claim->empty() && !matches("^[a-zA-Z_]+$", *claim)) {
             invalid("client.token.user_id_claim: \"" + *claim + "\" must match ^[a-zA-Z_]+$");
         }
@@ -230,24 +239,26 @@ void validate(const config& c, const json::object& t) {
     validate_names(at(t, "channel.namespaces").as_array(), "channel.namespaces", false);
     validate_names(at(t, "rpc.namespaces").as_array(), "rpc.namespaces", false);
     validate_names(at(t, "proxies").as_array(), "proxies", true);
-    validate_channel(c.channel.without_namespace, "channel.without_namespace",
-                     c.channel.history_meta_ttl);
+    validate_channel(
+        c.channel.without_namespace, "channel.without_namespace", c.channel.history_meta_ttl);
     for (const auto& ns : c.channel.namespaces) {
-        validate_channel(ns.options, "channel.namespaces[" + ns.name + "]",
-                         c.channel.history_meta_ttl);
+        validate_channel(
+            ns.options, "channel.namespaces[" + ns.name + "]", c.channel.history_meta_ttl);
     }
     const auto& personal = at(t, "client.subscribe_to_user_personal_channel").as_object();
     if (personal.at("enabled").as_bool() && personal.at("single_connection").as_bool()) {
         const std::string ns(personal.at("personal_channel_namespace").as_string());
-        const channel_options* opts = ns.empty() ? &c.channel.without_namespace
-                                                 : c.find_namespace(ns);
+        const channel_options* opts =
+            ns.empty() ? &c.channel.without_namespace : c.find_namespace(ns);
         if (opts == nullptr) {
             invalid("client.subscribe_to_user_personal_channel.personal_channel_namespace: "
-                    "namespace \"" + ns + "\" does not exist");
+                    "namespace \"" +
+                    ns + "\" does not exist");
         }
         if (!opts->presence) {
-            invalid("client.subscribe_to_user_personal_channel.single_connection: requires presence "
-                    "in the personal channel namespace");
+            invalid(
+                "client.subscribe_to_user_personal_channel.single_connection: requires presence "
+                "in the personal channel namespace");
         }
     }
 }
@@ -281,8 +292,10 @@ config bind_and_validate(const json::object& t) {
     c.client.token = bind_token(cl.at("token").as_object());
     c.client.subscription_token_enabled = flag(cl, "subscription_token.enabled");
     c.client.subscription_token = bind_token(cl.at("subscription_token").as_object());
-    c.client.allow_anonymous_connect_without_token = flag(cl, "allow_anonymous_connect_without_token");
-    c.client.disallow_anonymous_connection_tokens = flag(cl, "disallow_anonymous_connection_tokens");
+    c.client.allow_anonymous_connect_without_token =
+        flag(cl, "allow_anonymous_connect_without_token");
+    c.client.disallow_anonymous_connection_tokens =
+        flag(cl, "disallow_anonymous_connection_tokens");
     c.client.ping_interval = dur(cl, "ping_interval");
     c.client.pong_timeout = dur(cl, "pong_timeout");
     c.client.expired_close_delay = dur(cl, "expired_close_delay");
@@ -295,7 +308,8 @@ config bind_and_validate(const json::object& t) {
     c.client.connect_include_server_time = flag(cl, "connect_include_server_time");
     c.client.history_max_publication_limit = num(cl, "history_max_publication_limit");
     c.client.recovery_max_publication_limit = num(cl, "recovery_max_publication_limit");
-    c.client.insecure_skip_token_signature_verify = flag(cl, "insecure_skip_token_signature_verify");
+    c.client.insecure_skip_token_signature_verify =
+        flag(cl, "insecure_skip_token_signature_verify");
     c.client.user_id_http_header = str(cl, "user_id_http_header");
     c.client.insecure = flag(cl, "insecure");
 

@@ -17,13 +17,8 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     if (text == "0") {
         return std::chrono::nanoseconds{0};
     }
-    constexpr std::pair<std::string_view, double> units[] = {{"ns", 1.0},
-                                                             {"us", 1e3},
-                                                             {"µs", 1e3},
-                                                             {"ms", 1e6},
-                                                             {"s", 1e9},
-                                                             {"m", 60e9},
-                                                             {"h", 3600e9}};
+    constexpr std::pair<std::string_view, double> units[] = {
+        {"ns", 1.0}, {"us", 1e3}, {"µs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
     double total = 0;
     bool any = false;
     while (!text.empty()) {

@@ -12,6 +12,7 @@
 
 namespace gyre::config {
 namespace json = boost::json;
+
 namespace {
 
 std::string lower_ext(std::string_view path) {
@@ -114,10 +115,10 @@ json::value from_toml(const toml::node& node) {
 }
 
 std::size_t line_of(std::string_view text, std::size_t offset) {
-    return 1 + static_cast<std::size_t>(
-                   std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(
-                                                               std::min(offset, text.size())),
-                              '\n'));
+    return 1 + static_cast<std::size_t>(std::count(
+                   text.begin(),
+                   text.begin() + static_cast<std::ptrdiff_t>(std::min(offset, text.size())),
+                   '\n'));
 }
 
 void pretty_json(std::string& out, const json::value& v, int indent) {

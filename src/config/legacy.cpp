@@ -12,6 +12,7 @@
 
 namespace gyre::config {
 namespace json = boost::json;
+
 namespace {
 
 struct rename {
@@ -122,10 +123,11 @@ constexpr std::array option_renames{
 
 // Sections whose legacy form is "<section>: true" plus "<section>_<option>" keys.
 constexpr std::array<std::string_view, 21> sections{
-    "admin",        "prometheus",   "health",        "debug",         "swagger",
-    "uni_websocket", "uni_sse",     "uni_http_stream", "uni_grpc",    "sse",
-    "http_stream",  "webtransport", "grpc_api",      "emulation",     "opentelemetry",
-    "graphite",     "init",         "websocket",     "tls_autocert",  "http3",
+    "admin",    "prometheus",    "health",        "debug",
+    "swagger",  "uni_websocket", "uni_sse",       "uni_http_stream",
+    "uni_grpc", "sse",           "http_stream",   "webtransport",
+    "grpc_api", "emulation",     "opentelemetry", "graphite",
+    "init",     "websocket",     "tls_autocert",  "http3",
     "tls"};
 
 // Families "<prefix><option>" -> "<section>.<option>".
@@ -146,7 +148,8 @@ bool has_path(const json::object& root, std::string_view path) {
     std::size_t start = 0;
     while (true) {
         const auto dot = path.find('.', start);
-        const auto key = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+        const auto key =
+            path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
         const auto* v = cur->if_contains(key);
         if (v == nullptr) {
             return false;
@@ -162,14 +165,17 @@ bool has_path(const json::object& root, std::string_view path) {
     }
 }
 
-bool schema_has(std::string_view path) { return has_path(default_tree(), path); }
+bool schema_has(std::string_view path) {
+    return has_path(default_tree(), path);
+}
 
 void set_path(json::object& root, std::string_view path, json::value value) {
     json::object* cur = &root;
     std::size_t start = 0;
     while (true) {
         const auto dot = path.find('.', start);
-        const auto key = path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+        const auto key =
+            path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
         if (dot == std::string_view::npos) {
             (*cur)[key] = std::move(value);
             return;
@@ -185,9 +191,10 @@ void set_path(json::object& root, std::string_view path, json::value value) {
 
 void rename_channel_options(json::object& options) {
     for (const auto& r : option_renames) {
-        if (auto* v = options.if_contains(r.legacy); v != nullptr) {
+        if (const auto* v = options.if_contains(r.legacy); v != nullptr) {
+            json::value moved = *v; // copy first: inserting may rehash and move *v
             if (!options.contains(r.path)) {
-                options[r.path] = *v;
+                options[r.path] = std::move(moved);
             }
             options.erase(r.legacy);
         }
@@ -342,7 +349,8 @@ void apply_legacy_keys(json::object& file_tree, std::vector<std::string>& warnin
             wn != nullptr && wn->is_object()) {
             rename_channel_options(wn->get_object());
         }
-        if (auto* ns = ch->get_object().if_contains("namespaces"); ns != nullptr && ns->is_array()) {
+        if (auto* ns = ch->get_object().if_contains("namespaces");
+            ns != nullptr && ns->is_array()) {
             for (auto& item : ns->get_array()) {
                 if (item.is_object()) {
                     rename_channel_options(item.get_object());

@@ -17,6 +17,7 @@ extern char** environ; // NOLINT: POSIX
 
 namespace gyre::config {
 namespace json = boost::json;
+
 namespace {
 
 std::string show(const json::value& v) {
@@ -188,8 +189,8 @@ void merge_into(json::object& target,
             if (!sub.is_object()) {
                 sub = def->get_object();
             }
-            merge_into(sub.get_object(), v.get_object(), def->get_object(), schema_path, path,
-                       warnings);
+            merge_into(
+                sub.get_object(), v.get_object(), def->get_object(), schema_path, path, warnings);
         } else if (def->is_array()) {
             if (const json::object* item = item_schema(schema_path); item != nullptr) {
                 target[key] = coerce_object_list(schema_path, path, v, *item, warnings);
@@ -231,8 +232,8 @@ void collect_env_names(const json::object& schema,
                        const std::string& prefix,
                        std::vector<std::pair<std::string, std::string>>& out) {
     for (const auto& kv : schema) {
-        const std::string path = prefix.empty() ? std::string(kv.key())
-                                                : prefix + "." + std::string(kv.key());
+        const std::string path =
+            prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
         if (kv.value().is_object() && !is_free_map_path(path)) {
             collect_env_names(kv.value().get_object(), path, out);
         } else {

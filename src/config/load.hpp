@@ -22,8 +22,8 @@ enum class file_format { json, yaml, toml };
 std::optional<file_format> format_for_path(std::string_view path);
 
 struct load_options {
-    std::string file;             ///< empty: no file
-    bool file_required = false;   ///< a missing file is a warning unless required
+    std::string file;           ///< empty: no file
+    bool file_required = false; ///< a missing file is a warning unless required
     std::vector<std::pair<std::string, std::string>> environment; ///< NAME=value pairs
     std::vector<std::pair<std::string, std::string>> overrides;   ///< dotted path -> raw value
 };

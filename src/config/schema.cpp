@@ -9,6 +9,7 @@
 
 namespace gyre::config {
 namespace json = boost::json;
+
 namespace {
 
 json::object tls() {
@@ -201,21 +202,21 @@ json::object build_defaults() {
     root["log"] = json::object{{"level", "info"}, {"file", ""}};
     json::object engine_redis = redis(true, true);
     root["engine"] = json::object{{"type", "memory"}, {"redis", engine_redis}};
-    root["broker"] = json::object{
-        {"enabled", false},
-        {"type", "memory"},
-        {"redis", redis(false, true)},
-        {"nats",
-         json::object{{"url", "nats://localhost:4222"},
-                      {"prefix", "centrifugo"},
-                      {"dial_timeout", "1s"},
-                      {"write_timeout", "1s"},
-                      {"tls", tls()},
-                      {"allow_wildcards", false},
-                      {"raw_mode",
-                       json::object{{"enabled", false},
-                                    {"channel_replacements", json::object{}},
-                                    {"prefix", ""}}}}}};
+    root["broker"] =
+        json::object{{"enabled", false},
+                     {"type", "memory"},
+                     {"redis", redis(false, true)},
+                     {"nats",
+                      json::object{{"url", "nats://localhost:4222"},
+                                   {"prefix", "centrifugo"},
+                                   {"dial_timeout", "1s"},
+                                   {"write_timeout", "1s"},
+                                   {"tls", tls()},
+                                   {"allow_wildcards", false},
+                                   {"raw_mode",
+                                    json::object{{"enabled", false},
+                                                 {"channel_replacements", json::object{}},
+                                                 {"prefix", ""}}}}}};
     root["presence_manager"] =
         json::object{{"enabled", false}, {"type", "memory"}, {"redis", redis(true, false)}};
     root["client"] = json::object{
@@ -246,9 +247,8 @@ json::object build_defaults() {
         {"user_id_http_header", ""},
         {"insecure", false},
         {"subscribe_to_user_personal_channel",
-         json::object{{"enabled", false},
-                      {"personal_channel_namespace", ""},
-                      {"single_connection", false}}},
+         json::object{
+             {"enabled", false}, {"personal_channel_namespace", ""}, {"single_connection", false}}},
         {"connect_code_to_unidirectional_disconnect",
          json::object{{"enabled", false}, {"transforms", json::array{}}}},
     };
@@ -292,8 +292,9 @@ json::object build_defaults() {
                                     {"max_receive_message_size", 0}};
     root["consumers"] = json::array{};
     root["websocket"] = websocket_like("/connection/websocket", false);
-    root["sse"] = json::object{
-        {"enabled", false}, {"handler_prefix", "/connection/sse"}, {"max_request_body_size", 65536}};
+    root["sse"] = json::object{{"enabled", false},
+                               {"handler_prefix", "/connection/sse"},
+                               {"max_request_body_size", 65536}};
     root["http_stream"] = json::object{{"enabled", false},
                                        {"handler_prefix", "/connection/http_stream"},
                                        {"max_request_body_size", 65536}};
@@ -370,9 +371,12 @@ bool looks_like_duration(const json::value& v) {
     return s.ends_with("s") || s.ends_with("m") || s.ends_with("h");
 }
 
-void collect_durations(const json::object& o, const std::string& prefix, std::set<std::string>& out) {
+void collect_durations(const json::object& o,
+                       const std::string& prefix,
+                       std::set<std::string>& out) {
     for (const auto& kv : o) {
-        std::string path = prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
+        std::string path =
+            prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
         if (kv.value().is_object()) {
             collect_durations(kv.value().get_object(), path, out);
         } else if (looks_like_duration(kv.value())) {
@@ -422,9 +426,13 @@ const schema_data& data() {
 
 } // namespace
 
-const json::object& default_tree() { return data().defaults; }
+const json::object& default_tree() {
+    return data().defaults;
+}
 
-const json::object& channel_options_schema() { return data().channel_opts; }
+const json::object& channel_options_schema() {
+    return data().channel_opts;
+}
 
 const json::object* item_schema(std::string_view path) {
     if (path == "channel.namespaces") {

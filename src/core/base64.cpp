@@ -15,7 +15,9 @@ std::string encode_with(std::string_view bytes, std::string_view alphabet, bool 
     std::string out;
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
-    auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+    auto at = [&](std::size_t k) {
+        return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+    };
     for (; i + 3 <= bytes.size(); i += 3) {
         const std::uint32_t v = (at(i) << 16U) | (at(i + 1) << 8U) | at(i + 2);
         out += alphabet[(v >> 18U) & 63U];
@@ -74,11 +76,17 @@ std::optional<std::string> decode_with(std::string_view text, std::string_view a
 
 } // namespace
 
-std::string encode(std::string_view bytes) { return encode_with(bytes, std_alphabet, true); }
+std::string encode(std::string_view bytes) {
+    return encode_with(bytes, std_alphabet, true);
+}
 
-std::string encode_url(std::string_view bytes) { return encode_with(bytes, url_alphabet, false); }
+std::string encode_url(std::string_view bytes) {
+    return encode_with(bytes, url_alphabet, false);
+}
 
-std::optional<std::string> decode(std::string_view text) { return decode_with(text, std_alphabet); }
+std::optional<std::string> decode(std::string_view text) {
+    return decode_with(text, std_alphabet);
+}
 
 std::optional<std::string> decode_url(std::string_view text) {
     return decode_with(text, url_alphabet);

@@ -14,11 +14,17 @@ std::atomic<level> min_level{level::info};
 
 } // namespace
 
-void set_sink(sink_fn sink) noexcept { current_sink.store(sink != nullptr ? sink : &stderr_sink); }
+void set_sink(sink_fn sink) noexcept {
+    current_sink.store(sink != nullptr ? sink : &stderr_sink);
+}
 
-void set_level(level lvl) noexcept { min_level.store(lvl, std::memory_order_relaxed); }
+void set_level(level lvl) noexcept {
+    min_level.store(lvl, std::memory_order_relaxed);
+}
 
-level current_level() noexcept { return min_level.load(std::memory_order_relaxed); }
+level current_level() noexcept {
+    return min_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view name, level& out) noexcept {
     if (name == "trace") {

@@ -24,7 +24,9 @@ level current_level() noexcept;
 /// Parses Centrifugo's level names (none|trace|debug|info|warn|error, plus fatal as error).
 bool parse_level(std::string_view name, level& out) noexcept;
 
-inline bool enabled(level lvl) noexcept { return lvl >= current_level() && lvl != level::none; }
+inline bool enabled(level lvl) noexcept {
+    return lvl >= current_level() && lvl != level::none;
+}
 
 void write(level lvl, std::string_view line) noexcept;
 

@@ -57,7 +57,9 @@ bool glob_match(std::string_view pattern, std::string_view text) {
     std::size_t t = 0;
     std::size_t star = std::string_view::npos;
     std::size_t mark = 0;
-    auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+    auto lower = [](char c) {
+        return std::tolower(static_cast<unsigned char>(c));
+    };
     while (t < text.size()) {
         if (p < pattern.size() && pattern[p] != '*' && lower(pattern[p]) == lower(text[t])) {
             ++p;

@@ -17,7 +17,8 @@ class unique_function<R(Args...)> {
 public:
     unique_function() = default;
 
-    template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, unique_function>>>
+    template <typename F,
+              typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, unique_function>>>
     unique_function(F&& f) // NOLINT(google-explicit-constructor): callable wrapper
         : impl_(std::make_unique<holder<std::decay_t<F>>>(std::forward<F>(f))) {}
 

@@ -47,7 +47,8 @@ void shard::start() {
                 context_.run();
                 return;
             } catch (const std::exception& e) { // a handler must not take the shard down
-                GYRE_LOG_ERROR("unhandled exception on shard shard={} error=\"{}\"", index_, e.what());
+                GYRE_LOG_ERROR(
+                    "unhandled exception on shard shard={} error=\"{}\"", index_, e.what());
             }
         }
     });

@@ -5,10 +5,10 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -47,10 +47,10 @@ auto async_call(const handler& h, const http_request& req) {
         [&h, &req](auto completion) {
             auto ex = net::get_associated_executor(completion);
             h(req, responder([c = std::move(completion), ex](http_response r) mutable {
-                net::dispatch(ex, [c = std::move(c), r = std::move(r)]() mutable {
-                    std::move(c)(std::move(r));
-                });
-            }));
+                  net::dispatch(ex, [c = std::move(c), r = std::move(r)]() mutable {
+                      std::move(c)(std::move(r));
+                  });
+              }));
         },
         net::use_awaitable);
 }
@@ -122,8 +122,8 @@ net::awaitable<void> serve_connection(tcp::socket socket,
                 auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
                 (void)write_ec;
                 (void)written;
-                GYRE_LOG_DEBUG("rejected http request status={} error=\"{}\"", status,
-                               read_ec.message());
+                GYRE_LOG_DEBUG(
+                    "rejected http request status={} error=\"{}\"", status, read_ec.message());
             }
             break;
         }

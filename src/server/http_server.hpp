@@ -17,7 +17,7 @@
 namespace gyre::server {
 
 struct listener {
-    std::string address; ///< "" = all interfaces
+    std::string address;    ///< "" = all interfaces
     std::uint16_t port = 0; ///< 0 = pick a free port (see bound_port)
     std::shared_ptr<const router> routes;
 };

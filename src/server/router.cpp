@@ -61,7 +61,8 @@ std::string http_request::query_param(std::string_view name) const {
         const auto pair = q.substr(0, amp);
         const auto eq = pair.find('=');
         if (percent_decode(pair.substr(0, eq)) == name) {
-            return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1));
+            return eq == std::string_view::npos ? std::string{}
+                                                : percent_decode(pair.substr(eq + 1));
         }
         if (amp == std::string_view::npos) {
             break;

@@ -10,9 +10,17 @@
 
 namespace boost::json {
 // Readable failure messages for JSON values.
-inline void PrintTo(const value& v, std::ostream* os) { *os << serialize(v); }
-inline void PrintTo(const object& o, std::ostream* os) { *os << serialize(o); }
-inline void PrintTo(const array& a, std::ostream* os) { *os << serialize(a); }
+inline void PrintTo(const value& v, std::ostream* os) {
+    *os << serialize(v);
+}
+
+inline void PrintTo(const object& o, std::ostream* os) {
+    *os << serialize(o);
+}
+
+inline void PrintTo(const array& a, std::ostream* os) {
+    *os << serialize(a);
+}
 } // namespace boost::json
 
 namespace gyre::config {
@@ -27,7 +35,9 @@ public:
                 ("gyre_cfg_" + std::to_string(::getpid()) + "_" + name)) {
         std::ofstream(path_) << text;
     }
+
     ~temp_file() { std::filesystem::remove(path_); }
+
     std::string path() const { return path_.string(); }
 
 private:
@@ -150,7 +160,8 @@ history_ttl = "60s"
 }
 
 TEST(config_file, yaml_quoted_numbers_stay_strings_where_strings_are_expected) {
-    const auto r = load_text("q.yaml", "http_server:\n  internal_port: \"9000\"\n  port: \"8100\"\n");
+    const auto r =
+        load_text("q.yaml", "http_server:\n  internal_port: \"9000\"\n  port: \"8100\"\n");
     EXPECT_EQ(r.cfg.http_server.internal_port, "9000");
     EXPECT_EQ(r.cfg.http_server.port, 8100);
 }
@@ -347,14 +358,16 @@ TEST(config_legacy, nested_key_wins_with_a_warning) {
 }
 
 TEST(config_env, v6_names_override_the_file) {
-    const auto r = load_text("e.json", R"({"http_server":{"port":9000}})",
-                             {{"CENTRIFUGO_HTTP_SERVER_PORT", "9100"},
-                              {"CENTRIFUGO_CLIENT_ALLOWED_ORIGINS", "http://a http://b"},
-                              {"CENTRIFUGO_HEALTH_ENABLED", "true"},
-                              {"CENTRIFUGO_CLIENT_PING_INTERVAL", "15s"},
-                              {"CENTRIFUGO_CHANNEL_NAMESPACES", R"([{"name":"envns","presence":true}])"},
-                              {"CENTRIFUGO_CLIENT_PROXY_CONNECT_HTTP_STATIC_HEADERS", R"({"X-A":"1"})"},
-                              {"PATH", "/usr/bin"}});
+    const auto r =
+        load_text("e.json",
+                  R"({"http_server":{"port":9000}})",
+                  {{"CENTRIFUGO_HTTP_SERVER_PORT", "9100"},
+                   {"CENTRIFUGO_CLIENT_ALLOWED_ORIGINS", "http://a http://b"},
+                   {"CENTRIFUGO_HEALTH_ENABLED", "true"},
+                   {"CENTRIFUGO_CLIENT_PING_INTERVAL", "15s"},
+                   {"CENTRIFUGO_CHANNEL_NAMESPACES", R"([{"name":"envns","presence":true}])"},
+                   {"CENTRIFUGO_CLIENT_PROXY_CONNECT_HTTP_STATIC_HEADERS", R"({"X-A":"1"})"},
+                   {"PATH", "/usr/bin"}});
     EXPECT_EQ(r.cfg.http_server.port, 9100);
     EXPECT_EQ(r.cfg.client.allowed_origins, (std::vector<std::string>{"http://a", "http://b"}));
     EXPECT_TRUE(r.cfg.health.enabled);
@@ -366,13 +379,16 @@ TEST(config_env, v6_names_override_the_file) {
 }
 
 TEST(config_env, gyre_prefix_wins_over_centrifugo_prefix) {
-    const auto r = load_text("e2.json", "{}",
-                             {{"GYRE_HTTP_SERVER_PORT", "9300"}, {"CENTRIFUGO_HTTP_SERVER_PORT", "9200"}});
+    const auto r =
+        load_text("e2.json",
+                  "{}",
+                  {{"GYRE_HTTP_SERVER_PORT", "9300"}, {"CENTRIFUGO_HTTP_SERVER_PORT", "9200"}});
     EXPECT_EQ(r.cfg.http_server.port, 9300);
 }
 
 TEST(config_env, legacy_names_and_unknown_names) {
-    const auto r = load_text("e3.json", "{}",
+    const auto r = load_text("e3.json",
+                             "{}",
                              {{"CENTRIFUGO_API_KEY", "k1"},
                               {"CENTRIFUGO_TOKEN_HMAC_SECRET_KEY", "s1"},
                               {"CENTRIFUGO_PROMETHEUS", "1"},
@@ -387,24 +403,27 @@ TEST(config_env, legacy_names_and_unknown_names) {
 }
 
 TEST(config_env, v6_env_wins_over_legacy_env) {
-    const auto r = load_text("e4.json", "{}",
-                             {{"CENTRIFUGO_API_KEY", "old"}, {"CENTRIFUGO_HTTP_API_KEY", "new"}});
+    const auto r = load_text(
+        "e4.json", "{}", {{"CENTRIFUGO_API_KEY", "old"}, {"CENTRIFUGO_HTTP_API_KEY", "new"}});
     EXPECT_EQ(r.cfg.http_api.key, "new");
 }
 
 TEST(config_precedence, flags_over_env_over_file_over_defaults) {
-    const auto r = load_text("p.json", R"({"http_server":{"port":9000,"address":"127.0.0.1"},
+    const auto r =
+        load_text("p.json",
+                  R"({"http_server":{"port":9000,"address":"127.0.0.1"},
         "log":{"level":"warn"}})",
-                             {{"CENTRIFUGO_HTTP_SERVER_PORT", "9100"}, {"CENTRIFUGO_LOG_LEVEL", "error"}},
-                             {{"http_server.port", "9200"}});
-    EXPECT_EQ(r.cfg.http_server.port, 9200);        // flag
-    EXPECT_EQ(r.cfg.log.level, "error");             // env
+                  {{"CENTRIFUGO_HTTP_SERVER_PORT", "9100"}, {"CENTRIFUGO_LOG_LEVEL", "error"}},
+                  {{"http_server.port", "9200"}});
+    EXPECT_EQ(r.cfg.http_server.port, 9200);           // flag
+    EXPECT_EQ(r.cfg.log.level, "error");               // env
     EXPECT_EQ(r.cfg.http_server.address, "127.0.0.1"); // file
-    EXPECT_EQ(r.cfg.client.channel_limit, 128);      // default
+    EXPECT_EQ(r.cfg.client.channel_limit, 128);        // default
 }
 
 TEST(config_errors, broken_files_name_format_and_line) {
-    EXPECT_NE(error_of("b.json", "{\n\"a\": 1,\n}").find("invalid JSON at line 3"), std::string::npos);
+    EXPECT_NE(error_of("b.json", "{\n\"a\": 1,\n}").find("invalid JSON at line 3"),
+              std::string::npos);
     EXPECT_NE(error_of("b.yaml", "a: [1, 2\nb: c").find("invalid YAML"), std::string::npos);
     EXPECT_NE(error_of("b.toml", "a = \n").find("invalid TOML at line 1"), std::string::npos);
     EXPECT_NE(error_of("b.json", "[1,2]").find("top level must be an object"), std::string::npos);
@@ -435,7 +454,8 @@ TEST(config_errors, validation_rules) {
               "invalid config: engine.type: \"tarantool\" (expected one of \"memory\", \"redis\")");
     EXPECT_NE(error_of("v.json", R"({"http_server":{"port":70000}})").find("http_server.port"),
               std::string::npos);
-    EXPECT_NE(error_of("v.json", R"({"log":{"level":"loud"}})").find("log.level"), std::string::npos);
+    EXPECT_NE(error_of("v.json", R"({"log":{"level":"loud"}})").find("log.level"),
+              std::string::npos);
     EXPECT_NE(error_of("v.json", R"({"client":{"ping_interval":"5s","pong_timeout":"10s"}})")
                   .find("must be greater than client.pong_timeout"),
               std::string::npos);
@@ -449,8 +469,7 @@ TEST(config_errors, validation_rules) {
     EXPECT_NE(error_of("v.json", R"({"channel":{"without_namespace":{"force_recovery":true}}})")
                   .find("force_recovery: requires history"),
               std::string::npos);
-    EXPECT_NE(error_of("v.json", R"({"channel":{"namespaces":[{"name":"a"}]}})")
-                  .find("must match"),
+    EXPECT_NE(error_of("v.json", R"({"channel":{"namespaces":[{"name":"a"}]}})").find("must match"),
               std::string::npos);
     EXPECT_NE(error_of("v.json", R"({"channel":{"namespaces":[{"name":"ab"},{"name":"ab"}]}})")
                   .find("used twice"),
@@ -458,9 +477,10 @@ TEST(config_errors, validation_rules) {
     EXPECT_NE(error_of("v.json", R"({"channel":{"without_namespace":{"force_recovery_mode":"x"}}})")
                   .find("force_recovery_mode"),
               std::string::npos);
-    EXPECT_NE(error_of("v.json", R"({"channel":{"without_namespace":{"allowed_delta_types":["xor"]}}})")
-                  .find("allowed_delta_types"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("v.json", R"({"channel":{"without_namespace":{"allowed_delta_types":["xor"]}}})")
+            .find("allowed_delta_types"),
+        std::string::npos);
     EXPECT_NE(error_of("v.json", R"({"channel":{"without_namespace":{"channel_regex":"(("}}})")
                   .find("channel_regex"),
               std::string::npos);
@@ -470,8 +490,9 @@ TEST(config_errors, validation_rules) {
     EXPECT_NE(error_of("v.json", R"({"proxies":[{"name":"default","endpoint":"http://x"}]})")
                   .find("reserved"),
               std::string::npos);
-    EXPECT_NE(error_of("v.json", R"({"http_api":{"error_mode":"loud"}})").find("http_api.error_mode"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of("v.json", R"({"http_api":{"error_mode":"loud"}})").find("http_api.error_mode"),
+        std::string::npos);
     EXPECT_NE(error_of("v.json", R"({"client":{"subscribe_to_user_personal_channel":{"enabled":true,
         "single_connection":true}}})")
                   .find("requires presence"),
