@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Configures and builds one flavour: release (build/) or asan (build-asan/, ASan + UBSan).
+# Usage: scripts/build.sh [release|asan] [target...]   (no target: everything, tests included)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavour=${1:-release}
+shift || true
 jobs=${JOBS:-$(nproc)}
 case "$flavour" in
     release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release -DGYRE_WERROR=ON) ;;
@@ -10,4 +12,6 @@ case "$flavour" in
     *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
-cmake --build "$dir" -j "$jobs"
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+cmake --build "$dir" -j "$jobs" "${targets[@]}"

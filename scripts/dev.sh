@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/build.sh release
+./scripts/build.sh release gyre
 mkdir -p dev
 if [ ! -f dev/config.json ]; then
     build/gyre genconfig -c dev/config.json
@@ -18,8 +18,6 @@ cat <<MSG
  Config:             dev/config.json
  HTTP API key:       $api_key
  Token (dev-user):   $token
- Try:  curl -X POST http://localhost:8000/api -H "Authorization: apikey $api_key" \\
-         -d '{"method": "info", "params": {}}'
  Health:             curl http://localhost:8000/health
 ----------------------------------------------------------------------
 MSG
