@@ -15,9 +15,9 @@ ALLOWED = {
     "runtime": {"core"},
     "engine": {"core", "model", "config", "runtime"},
     "hub": {"core", "model", "protocol", "runtime"},
-    "node": {"hub", "engine", "config", "runtime", "model", "core"},
+    "node": {"hub", "engine", "config", "runtime", "model", "protocol", "core"},
     "session": {"node", "hub", "protocol", "auth", "config", "model", "core"},
-    "transport": {"session", "runtime", "core"},
+    "transport": {"session", "hub", "runtime", "model", "config", "core"},
     "api": {"node", "protocol", "config", "model", "core"},
     "server": {"transport", "api", "runtime", "config", "core"},
     "app": None,  # the composition root may include everything

@@ -3,9 +3,13 @@
 #include "app/logging.hpp"
 #include "config/live.hpp"
 #include "core/log.hpp"
+#include "node/node.hpp"
 #include "runtime/shard_set.hpp"
 #include "server/http_server.hpp"
 #include "server/static_files.hpp"
+#include "session/context.hpp"
+#include "transport/registry.hpp"
+#include "transport/websocket.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/host_name.hpp>
@@ -38,13 +42,25 @@ std::string show_address(const std::string& address, std::uint16_t port) {
 
 struct routes {
     std::shared_ptr<server::router> external = std::make_shared<server::router>();
+    std::shared_ptr<server::upgrade_routes> external_upgrades =
+        std::make_shared<server::upgrade_routes>();
     std::shared_ptr<server::router> internal; // null: everything on the external port
 };
 
 // Endpoint groups and where they go, as Centrifugo splits them: connection transports on the
 // external port; API, admin, metrics and health on the internal port when one is configured.
-routes build_routes(const config::config& cfg) {
+routes build_routes(const config::config& cfg, const transport::websocket_endpoint& ws) {
     routes r;
+    if (!cfg.websocket.disabled) {
+        r.external_upgrades->emplace_back(
+            cfg.websocket.handler_prefix,
+            [ws](std::size_t shard,
+                 boost::asio::ip::tcp::socket socket,
+                 boost::beast::http::request<boost::beast::http::string_body> request) {
+                transport::accept_websocket(ws, shard, std::move(socket), std::move(request));
+            });
+        r.external->describe("websocket");
+    }
     if (!cfg.http_server.internal_port.empty()) {
         r.internal = std::make_shared<server::router>();
     }
@@ -117,10 +133,23 @@ int run_server(const config::load_options& options) {
     }
     config::live_config live(cfg);
 
+    std::shared_ptr<const session::settings> settings;
+    try {
+        settings = session::settings::make(cfg);
+    } catch (const std::exception& e) {
+        GYRE_LOG_ERROR("{}", e.what());
+        return 1;
+    }
     runtime::shard_set shards(static_cast<std::size_t>(cfg->shards));
-    routes r = build_routes(*cfg);
+    const std::string node_name =
+        cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
+                               : cfg->node_name;
+    node::node hub_node(shards);
+    session::context ctx(hub_node, settings, node_name);
+    transport::registry connections(shards);
+    routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections});
     std::vector<server::listener> listeners{
-        {cfg->http_server.address, cfg->http_server.port, r.external}};
+        {cfg->http_server.address, cfg->http_server.port, r.external, r.external_upgrades}};
     if (r.internal) {
         listeners.push_back({cfg->http_server.internal_address,
                              static_cast<std::uint16_t>(std::stoi(cfg->http_server.internal_port)),
@@ -137,11 +166,9 @@ int run_server(const config::load_options& options) {
         GYRE_LOG_ERROR("cannot start: {}", e.what());
         return 1;
     }
+    connections.start();
     shards.start();
 
-    const std::string node_name =
-        cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
-                               : cfg->node_name;
     GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={}",
                   GYRE_VERSION,
                   node_name,
@@ -174,6 +201,7 @@ int run_server(const config::load_options& options) {
     wait_for_signals(signal_ctx, reload, true);
 
     const auto deadline = std::chrono::steady_clock::now() + cfg->shutdown_timeout;
+    connections.close_all(model::disconnects::shutdown, deadline);
     http.shutdown(deadline);
     shards.stop();
     shards.join();

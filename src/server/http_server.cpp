@@ -13,6 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <list>
 #include <stdexcept>
@@ -91,8 +92,19 @@ unsigned status_for_read_error(const boost::system::error_code& ec) {
     return 0; // peer went away or timed out: nothing to answer
 }
 
+const upgrade_handler* find_upgrade(const upgrade_routes& upgrades, std::string_view target) {
+    const auto path = target.substr(0, target.find('?'));
+    for (const auto& [p, h] : upgrades) {
+        if (p == path) {
+            return &h;
+        }
+    }
+    return nullptr;
+}
+
 net::awaitable<void> serve_connection(tcp::socket socket,
-                                      std::shared_ptr<const router> routes,
+                                      std::size_t shard,
+                                      listener l,
                                       limits lim,
                                       http_server::state* st,
                                       std::atomic<std::size_t>* active) {
@@ -127,10 +139,20 @@ net::awaitable<void> serve_connection(tcp::socket socket,
             }
             break;
         }
+        if (beast::websocket::is_upgrade(parser.get())) {
+            if (const auto* up = find_upgrade(*l.upgrades, parser.get().target()); up != nullptr) {
+                // The transport owns the socket from here on.
+                stream.expires_never();
+                st->connections.erase(self);
+                active->fetch_sub(1);
+                (*up)(shard, stream.release_socket(), parser.release());
+                co_return;
+            }
+        }
         const auto& raw = parser.get();
         const http_request request = to_request(raw, stream.socket());
         http_response response;
-        if (const handler* h = routes->find(request.path); h != nullptr) {
+        if (const handler* h = l.routes->find(request.path); h != nullptr) {
             stream.expires_never(); // the handler may wait on the engine or a proxy
             response = co_await async_call(*h, request);
         } else {
@@ -161,7 +183,8 @@ net::awaitable<void> serve_connection(tcp::socket socket,
 }
 
 net::awaitable<void> accept_loop(tcp::acceptor* acceptor,
-                                 std::shared_ptr<const router> routes,
+                                 std::size_t shard,
+                                 listener l,
                                  limits lim,
                                  http_server::state* st,
                                  std::atomic<std::size_t>* active) {
@@ -181,7 +204,7 @@ net::awaitable<void> accept_loop(tcp::acceptor* acceptor,
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         net::co_spawn(acceptor->get_executor(),
-                      serve_connection(std::move(socket), routes, lim, st, active),
+                      serve_connection(std::move(socket), shard, l, lim, st, active),
                       [](const std::exception_ptr& e) {
                           if (e) {
                               try {
@@ -303,7 +326,7 @@ void http_server::start() {
             }
             port = acc->local_endpoint().port(); // shards after the first share an ephemeral port
             net::co_spawn(shards_.at(s).context(),
-                          accept_loop(acc.get(), l.routes, limits_, states_[s].get(), &active_),
+                          accept_loop(acc.get(), s, l, limits_, states_[s].get(), &active_),
                           net::detached);
             states_[s]->acceptors.push_back(std::move(acc));
         }

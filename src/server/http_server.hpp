@@ -6,6 +6,7 @@
 
 #include "runtime/shard_set.hpp"
 #include "server/router.hpp"
+#include "server/upgrade.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,7 @@ struct listener {
     std::string address;    ///< "" = all interfaces
     std::uint16_t port = 0; ///< 0 = pick a free port (see bound_port)
     std::shared_ptr<const router> routes;
+    std::shared_ptr<const upgrade_routes> upgrades = std::make_shared<upgrade_routes>();
 };
 
 struct limits {

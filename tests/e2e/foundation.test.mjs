@@ -58,7 +58,7 @@ test('genconfig then serve: /health answers 200 {} and unknown paths 404', async
   assert.equal(runGyre(['genconfig', '-c', file]).code, 0);
   const port = await freePort();
   const server = await startGyre(t, { args: ['-c', file, '--health', `--http_server.port=${port}`] });
-  assert.match(server.output, new RegExp(`serving health endpoints on :${port}`));
+  assert.match(server.output, new RegExp(`serving websocket, health endpoints on :${port}`));
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   assert.equal(res.status, 200);
   assert.equal(await res.text(), '{}');

@@ -1,0 +1,43 @@
+// File: hub/prepared_push.hpp
+// A push (publication, join, leave, ...) for one channel, built once and shared read-only by
+// every subscriber on every shard. Each wire format is encoded on first request and cached, so
+// fan-out to N subscribers costs one encode per format in use plus N pointer copies.
+#pragma once
+
+#include "core/shared_bytes.hpp"
+#include "protocol/client/messages.hpp"
+
+#include <array>
+#include <memory>
+#include <mutex>
+
+namespace gyre::hub {
+
+/// The wire formats a subscriber can ask for. Protobuf frames carry their varint length prefix.
+enum class wire : std::uint8_t { json = 0, protobuf = 1 };
+
+inline constexpr std::size_t wire_count = 2;
+
+class prepared_push {
+public:
+    explicit prepared_push(protocol::client::push p)
+        : push_(std::move(p)) {}
+
+    const protocol::client::push& push() const noexcept { return push_; }
+
+    const std::string& channel() const noexcept { return push_.channel; }
+
+    protocol::client::push_kind kind() const noexcept { return push_.kind(); }
+
+    /// The encoded Reply carrying this push. Thread-safe; encodes at most once per format.
+    const shared_bytes& frame(wire w) const;
+
+private:
+    protocol::client::push push_;
+    mutable std::array<std::once_flag, wire_count> once_;
+    mutable std::array<shared_bytes, wire_count> frames_;
+};
+
+using prepared_push_ptr = std::shared_ptr<const prepared_push>;
+
+} // namespace gyre::hub

@@ -1,0 +1,53 @@
+// File: session/context.hpp
+// What every session on a node shares: the node, and the current settings (config snapshot plus
+// token verifiers built from it). Each shard keeps its own pointer to the settings, refreshed by
+// update() on reload, so reading them costs no atomic and no lock on the hot path.
+#pragma once
+
+#include "auth/token_verifier.hpp"
+#include "config/config.hpp"
+#include "node/node.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gyre::session {
+
+struct settings {
+    std::shared_ptr<const config::config> cfg;
+    auth::token_verifier connection_tokens;
+    std::optional<auth::token_verifier> subscription_tokens; ///< client.subscription_token.enabled
+
+    /// Builds verifiers from `cfg`; throws config::config_error on bad keys.
+    static std::shared_ptr<const settings> make(std::shared_ptr<const config::config> cfg);
+
+    const auth::token_verifier& subscription_verifier() const noexcept {
+        return subscription_tokens ? *subscription_tokens : connection_tokens;
+    }
+};
+
+class context {
+public:
+    context(node::node& n, std::shared_ptr<const settings> initial, std::string node_name);
+
+    node::node& node() noexcept { return node_; }
+
+    const std::string& node_name() const noexcept { return node_name_; }
+
+    /// Shard-local read of the current settings.
+    const std::shared_ptr<const settings>& current(std::size_t shard) const noexcept {
+        return per_shard_[shard];
+    }
+
+    /// Any thread: publishes new settings to every shard (each swaps on its own thread).
+    void update(std::shared_ptr<const settings> next);
+
+private:
+    node::node& node_;
+    std::string node_name_;
+    std::vector<std::shared_ptr<const settings>> per_shard_;
+};
+
+} // namespace gyre::session

@@ -1,0 +1,772 @@
+#include "session/session.hpp"
+
+#include "core/log.hpp"
+#include "protocol/client/codes.hpp"
+#include "protocol/client/json_codec.hpp"
+#include "protocol/client/protobuf_codec.hpp"
+#include "session/channel_rules.hpp"
+#include "session/claims.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace gyre::session {
+namespace pc = protocol::client;
+namespace errs = protocol::client::errors;
+namespace disc = model::disconnects;
+
+namespace {
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::mt19937_64& rng() {
+    thread_local std::mt19937_64 gen{std::random_device{}()};
+    return gen;
+}
+
+/// A random (version 4) UUID, Centrifugo's client id format.
+std::string new_client_id() {
+    const std::uint64_t hi = (rng()() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
+    const std::uint64_t lo = (rng()() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
+    char buf[37];
+    std::snprintf(buf,
+                  sizeof(buf),
+                  "%08x-%04x-%04x-%04x-%012llx",
+                  static_cast<unsigned>(hi >> 32U),
+                  static_cast<unsigned>((hi >> 16U) & 0xFFFFU),
+                  static_cast<unsigned>(hi & 0xFFFFU),
+                  static_cast<unsigned>(lo >> 48U),
+                  static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+    return buf;
+}
+
+const shared_bytes& ping_message(hub::wire w) {
+    static const shared_bytes json_ping{std::string("{}")};
+    static const shared_bytes protobuf_ping{std::string(1, '\0')}; // length prefix 0
+    return w == hub::wire::json ? json_ping : protobuf_ping;
+}
+
+bool token_time_error(auth::verify_error e) {
+    return e == auth::verify_error::expired || e == auth::verify_error::not_yet_valid;
+}
+
+std::uint32_t ttl_from(std::int64_t expires_at) {
+    const auto left = expires_at - unix_now();
+    return left > 0 ? static_cast<std::uint32_t>(left) : 0;
+}
+
+} // namespace
+
+session::session(context& ctx, std::size_t shard, transport& t)
+    : ctx_(ctx)
+    , shard_(shard)
+    , transport_(t)
+    , wire_(t.wire_format()) {}
+
+session::~session() {
+    cleanup();
+}
+
+const config::config& session::cfg() const noexcept {
+    return *ctx_.current(shard_)->cfg;
+}
+
+// ---- input -------------------------------------------------------------------------------
+
+void session::on_frame(std::string_view frame, bool binary) {
+    if (closed_) {
+        return;
+    }
+    if (binary != (wire_ == hub::wire::protobuf)) {
+        close(disc::bad_request); // a binary frame on a JSON connection, or the reverse
+        return;
+    }
+    auto decoded = wire_ == hub::wire::json
+                       ? pc::json::decode_commands(frame)
+                       : pc::protobuf::decode_commands(
+                             frame, static_cast<std::size_t>(cfg().websocket.message_size_limit));
+    if (!decoded) {
+        GYRE_LOG_DEBUG(
+            "malformed command client={} error=\"{}\"", client_, pc::to_string(decoded.error()));
+        close(decoded.error() == pc::codec_error::invalid_payload ? disc::inappropriate_protocol
+                                                                  : disc::bad_request);
+        return;
+    }
+    for (auto& c : *decoded) {
+        commands_.push_back(std::move(c));
+    }
+    pump();
+}
+
+void session::pump() {
+    while (!busy_ && !closed_ && !commands_.empty()) {
+        command cmd = std::move(commands_.front());
+        commands_.pop_front();
+        dispatch(cmd);
+    }
+}
+
+void session::finish_command() {
+    busy_ = false;
+    pump();
+}
+
+void session::dispatch(command& cmd) {
+    const auto kind = cmd.kind();
+    if (state_ == state::connecting && kind != pc::method::connect) {
+        close(disc::bad_request); // the first command must be connect (a pong too)
+        return;
+    }
+    if (cmd.is_pong()) {
+        handle_pong();
+        return;
+    }
+    if (cmd.id == 0 && kind != pc::method::send) {
+        close(disc::bad_request);
+        return;
+    }
+    switch (kind) {
+    case pc::method::connect:
+        handle_connect(cmd.id, std::get<pc::connect_request>(cmd.request));
+        break;
+    case pc::method::subscribe:
+        handle_subscribe(cmd.id, std::get<pc::subscribe_request>(cmd.request));
+        break;
+    case pc::method::unsubscribe:
+        handle_unsubscribe(cmd.id, std::get<pc::unsubscribe_request>(cmd.request));
+        break;
+    case pc::method::publish:
+        handle_publish(cmd.id, std::get<pc::publish_request>(cmd.request));
+        break;
+    case pc::method::presence:
+        handle_presence(cmd.id, std::get<pc::presence_request>(cmd.request).channel, false);
+        break;
+    case pc::method::presence_stats:
+        handle_presence(cmd.id, std::get<pc::presence_stats_request>(cmd.request).channel, true);
+        break;
+    case pc::method::history:
+        handle_history(cmd.id, std::get<pc::history_request>(cmd.request));
+        break;
+    case pc::method::rpc:
+        handle_rpc(cmd.id, std::get<pc::rpc_request>(cmd.request));
+        break;
+    case pc::method::send:
+        close(disc::not_available); // no message handler, as in Centrifugo OSS
+        break;
+    case pc::method::refresh:
+        handle_refresh(cmd.id, std::get<pc::refresh_request>(cmd.request));
+        break;
+    case pc::method::sub_refresh:
+        handle_sub_refresh(cmd.id, std::get<pc::sub_refresh_request>(cmd.request));
+        break;
+    case pc::method::ping: // deprecated and never sent by SDKs: Centrifugo disconnects
+    case pc::method::none:
+        close(disc::bad_request);
+        break;
+    }
+}
+
+void session::handle_pong() {
+    if (!awaiting_pong_) {
+        close(disc::bad_request); // a pong without an outstanding ping
+        return;
+    }
+    awaiting_pong_ = false;
+}
+
+// ---- connect -----------------------------------------------------------------------------
+
+void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
+    if (state_ != state::connecting) {
+        close(disc::bad_request);
+        return;
+    }
+    const auto settings = ctx_.current(shard_);
+    const auto& c = *settings->cfg;
+    std::vector<std::string> server_channels;
+    if (!req.token.empty()) {
+        const auto verified = settings->connection_tokens.verify(req.token, unix_now());
+        if (!verified) {
+            if (token_time_error(verified.error())) {
+                reply_error(id, errs::token_expired.to_error());
+            } else {
+                GYRE_LOG_INFO("invalid connection token error=\"{}\"",
+                              auth::to_string(verified.error()));
+                close(disc::invalid_token);
+            }
+            return;
+        }
+        const auto claims = read_claims(verified->claims_json);
+        if (claims.malformed || claims.channel) {
+            close(disc::invalid_token); // a connection token must not carry `channel`
+            return;
+        }
+        user_ = verified->user;
+        if (user_.empty() && c.client.disallow_anonymous_connection_tokens) {
+            close(disc::permission_denied);
+            return;
+        }
+        if (claims.info) {
+            conn_info_ = *claims.info;
+        }
+        if (claims.expire_at) {
+            expires_at_ = *claims.expire_at;
+        } else if (verified->exp) {
+            expires_at_ = *verified->exp;
+        }
+        server_channels = claims.channels;
+    } else if (!c.client.insecure && !c.client.allow_anonymous_connect_without_token) {
+        close(disc::bad_request); // no credentials and anonymous access not allowed
+        return;
+    }
+    if (expires_at_ > 0 && expires_at_ <= unix_now()) {
+        reply_error(id, errs::expired.to_error());
+        return;
+    }
+    if (c.client.user_connection_limit > 0 && !user_.empty()) {
+        counted_user_ = true;
+        if (ctx_.node().add_user_connection(user_) >
+            static_cast<std::size_t>(c.client.user_connection_limit)) {
+            close(disc::connection_limit);
+            return;
+        }
+    }
+    for (const auto& ch : server_channels) {
+        if (channel_options_for(c, ch) == nullptr) {
+            reply_error(id, errs::unknown_channel.to_error());
+            return;
+        }
+    }
+    client_ = new_client_id();
+    state_ = state::connected;
+
+    pc::connect_result result;
+    result.client = client_;
+    result.version = GYRE_VERSION;
+    if (expires_at_ > 0) {
+        result.expires = true;
+        result.ttl = ttl_from(expires_at_);
+    }
+    const auto ping = std::chrono::duration_cast<std::chrono::seconds>(c.client.ping_interval);
+    if (ping.count() > 0) {
+        result.ping = static_cast<std::uint32_t>(ping.count());
+        result.pong = c.client.pong_timeout.count() > 0;
+        // First ping at a random point in [interval/2, interval): spreads mass reconnects.
+        const auto half = c.client.ping_interval / 2;
+        std::uniform_int_distribution<std::int64_t> spread(0,
+                                                           std::max<std::int64_t>(half.count(), 1));
+        next_ping_ = clock::now() + half + std::chrono::nanoseconds(spread(rng()));
+    }
+    if (c.client.connect_include_server_time) {
+        result.time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    }
+    if (server_channels.empty()) {
+        reply(pc::reply{id, std::move(result)});
+        return;
+    }
+    // Server-side subscriptions: the connect reply goes first, with every channel in `subs`;
+    // pushes that arrive meanwhile wait in each subscription's pending list.
+    busy_ = true;
+    auto remaining = std::make_shared<std::size_t>(server_channels.size());
+    auto shared_result = std::make_shared<pc::connect_result>(std::move(result));
+    auto channels = std::make_shared<std::vector<std::string>>(server_channels);
+    for (const auto& ch : server_channels) {
+        shared_result->subs[ch] = pc::subscribe_result{};
+        subscription sub;
+        const auto* opts = channel_options_for(c, ch);
+        start_subscription(
+            ch, std::move(sub), *opts, [this, id, remaining, shared_result, channels] {
+                if (--*remaining > 0) {
+                    return;
+                }
+                reply(pc::reply{id, std::move(*shared_result)});
+                for (const auto& name : *channels) {
+                    activate(name);
+                }
+                finish_command();
+            });
+    }
+}
+
+// ---- subscriptions -----------------------------------------------------------------------
+
+pc::client_info session::info_for(const subscription& sub) const {
+    return pc::client_info{user_, client_, conn_info_, sub.chan_info};
+}
+
+void session::start_subscription(const std::string& channel,
+                                 subscription sub,
+                                 const config::channel_options& opts,
+                                 unique_function<void()> ready) {
+    sub.presence = opts.presence;
+    sub.emit_join_leave = opts.join_leave;
+    subs_[channel] = std::move(sub);
+    auto weak = weak_from_this();
+    ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)]() mutable {
+        if (auto self = weak.lock(); self && !self->closed_) {
+            ready();
+        }
+    });
+}
+
+void session::activate(const std::string& channel) {
+    const auto it = subs_.find(channel);
+    if (it == subs_.end()) {
+        return;
+    }
+    auto& sub = it->second;
+    sub.ready = true;
+    for (const auto& p : sub.pending) {
+        enqueue(p->frame(wire_));
+    }
+    sub.pending.clear();
+    if (sub.presence) {
+        ctx_.node().presence_add(channel, client_, info_for(sub));
+    }
+    if (sub.emit_join_leave) {
+        pc::push join;
+        join.channel = channel;
+        join.body = pc::join_push{info_for(sub)};
+        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(join)), {});
+    }
+}
+
+void session::end_subscription(const std::string& channel) {
+    const auto it = subs_.find(channel);
+    if (it == subs_.end()) {
+        return;
+    }
+    const subscription sub = std::move(it->second);
+    subs_.erase(it);
+    ctx_.node().unsubscribe(shard_, channel, this);
+    if (sub.presence) {
+        ctx_.node().presence_remove(channel, client_);
+    }
+    if (sub.emit_join_leave && sub.ready) {
+        pc::push leave;
+        leave.channel = channel;
+        leave.body = pc::leave_push{info_for(sub)};
+        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(leave)), {});
+    }
+}
+
+void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
+    const auto settings = ctx_.current(shard_);
+    const auto& c = *settings->cfg;
+    const std::string& ch = req.channel;
+    const auto* opts = ch.empty() ? nullptr : channel_options_for(c, ch);
+    if (opts == nullptr) {
+        reply_error(id, errs::unknown_channel.to_error());
+        return;
+    }
+    if (!is_valid_channel_name(c, *opts, ch)) {
+        reply_error(id, errs::bad_request.to_error());
+        return;
+    }
+    if (subs_.contains(ch)) {
+        reply_error(id, errs::already_subscribed.to_error());
+        return;
+    }
+    if (static_cast<std::int64_t>(subs_.size()) >= c.client.channel_limit) {
+        reply_error(id, errs::limit_exceeded.to_error());
+        return;
+    }
+    subscription sub;
+    pc::subscribe_result result;
+    bool allowed = false;
+    if (is_private_channel(c, ch) && req.token.empty()) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    if (!req.token.empty()) {
+        const auto verified = settings->subscription_verifier().verify(req.token, unix_now());
+        if (!verified) {
+            reply_error(id,
+                        token_time_error(verified.error()) ? errs::token_expired.to_error()
+                                                           : errs::permission_denied.to_error());
+            return;
+        }
+        const auto claims = read_claims(verified->claims_json);
+        if (claims.malformed || !claims.channel) {
+            reply_error(id, errs::permission_denied.to_error());
+            return;
+        }
+        if (*claims.channel != ch || verified->user != user_ ||
+            (claims.client && *claims.client != client_)) {
+            close(disc::invalid_token);
+            return;
+        }
+        if (claims.info) {
+            sub.chan_info = *claims.info;
+        }
+        if (claims.data) {
+            result.data = *claims.data;
+        }
+        sub.expires_at = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
+        if (sub.expires_at > 0 && sub.expires_at <= unix_now()) {
+            reply_error(id, errs::expired.to_error());
+            return;
+        }
+        if (sub.expires_at > 0) {
+            result.expires = true;
+            result.ttl = ttl_from(sub.expires_at);
+        }
+        allowed = true;
+    } else if (is_user_limited(c, ch) && opts->allow_user_limited_channels &&
+               user_allowed_in_channel(c, ch, user_)) {
+        allowed = true;
+    } else if (opts->allow_subscribe_for_client &&
+               (!user_.empty() || opts->allow_subscribe_for_anonymous) && !is_user_limited(c, ch)) {
+        allowed = true;
+    } else if (c.client.insecure) {
+        allowed = true;
+    }
+    if (!allowed) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    const bool presence_allowed = c.client.insecure ||
+                                  (opts->allow_presence_for_client &&
+                                   (!user_.empty() || opts->allow_presence_for_anonymous)) ||
+                                  (opts->allow_presence_for_subscriber &&
+                                   (!user_.empty() || opts->allow_presence_for_anonymous));
+    sub.join_leave =
+        opts->join_leave && (opts->force_push_join_leave || (req.join_leave && presence_allowed));
+    busy_ = true;
+    auto shared_result = std::make_shared<pc::subscribe_result>(std::move(result));
+    start_subscription(ch, std::move(sub), *opts, [this, id, ch, shared_result] {
+        reply(pc::reply{id, std::move(*shared_result)});
+        activate(ch);
+        finish_command();
+    });
+}
+
+void session::handle_unsubscribe(std::uint32_t id, const pc::unsubscribe_request& req) {
+    end_subscription(req.channel);
+    reply(pc::reply{id, pc::unsubscribe_result{}});
+}
+
+// ---- publish, presence, history, rpc, refresh -------------------------------------------
+
+void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
+    const auto& c = cfg();
+    const auto* opts = req.channel.empty() ? nullptr : channel_options_for(c, req.channel);
+    if (opts == nullptr) {
+        reply_error(id, errs::unknown_channel.to_error());
+        return;
+    }
+    if (!is_valid_channel_name(c, *opts, req.channel) || req.data.empty()) {
+        reply_error(id, errs::bad_request.to_error());
+        return;
+    }
+    const bool anonymous_ok = !user_.empty() || opts->allow_publish_for_anonymous;
+    const auto sub = subs_.find(req.channel);
+    const bool subscribed = sub != subs_.end();
+    const bool allowed = c.client.insecure || (opts->allow_publish_for_client && anonymous_ok) ||
+                         (opts->allow_publish_for_subscriber && subscribed && anonymous_ok);
+    if (!allowed) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    pc::push p;
+    p.channel = req.channel;
+    pc::publication pub;
+    pub.data = std::move(req.data);
+    pub.info = subscribed ? info_for(sub->second) : info_for(subscription{});
+    p.body = std::move(pub);
+    busy_ = true;
+    auto weak = weak_from_this();
+    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p)), [weak, id] {
+        if (auto self = weak.lock(); self && !self->closed_) {
+            self->reply(pc::reply{id, pc::publish_result{}});
+            self->finish_command();
+        }
+    });
+}
+
+void session::handle_presence(std::uint32_t id, const std::string& channel, bool stats) {
+    const auto& c = cfg();
+    const auto* opts = channel.empty() ? nullptr : channel_options_for(c, channel);
+    if (opts == nullptr) {
+        reply_error(id, errs::unknown_channel.to_error());
+        return;
+    }
+    if (!opts->presence) {
+        reply_error(id, errs::not_available.to_error());
+        return;
+    }
+    const bool anonymous_ok = !user_.empty() || opts->allow_presence_for_anonymous;
+    const bool allowed =
+        c.client.insecure || (opts->allow_presence_for_client && anonymous_ok) ||
+        (opts->allow_presence_for_subscriber && subs_.contains(channel) && anonymous_ok);
+    if (!allowed) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    busy_ = true;
+    auto weak = weak_from_this();
+    if (stats) {
+        ctx_.node().presence_stats(shard_, channel, [weak, id](node::presence_counts s) {
+            if (auto self = weak.lock(); self && !self->closed_) {
+                self->reply(pc::reply{id, pc::presence_stats_result{s.num_clients, s.num_users}});
+                self->finish_command();
+            }
+        });
+        return;
+    }
+    ctx_.node().presence(shard_, channel, [weak, id](node::presence_map m) {
+        if (auto self = weak.lock(); self && !self->closed_) {
+            self->reply(pc::reply{id, pc::presence_result{std::move(m)}});
+            self->finish_command();
+        }
+    });
+}
+
+void session::handle_history(std::uint32_t id, const pc::history_request& req) {
+    const auto& c = cfg();
+    const auto* opts = req.channel.empty() ? nullptr : channel_options_for(c, req.channel);
+    if (opts == nullptr) {
+        reply_error(id, errs::unknown_channel.to_error());
+        return;
+    }
+    // Channel history streams arrive with the history issue; until then none is available.
+    reply_error(id, errs::not_available.to_error());
+}
+
+void session::handle_rpc(std::uint32_t id, const pc::rpc_request& req) {
+    const auto& ping = cfg().tree.at("rpc").as_object().at("ping").as_object();
+    if (ping.at("enabled").as_bool() && req.method == ping.at("method").as_string()) {
+        reply(pc::reply{id, pc::rpc_result{}});
+        return;
+    }
+    reply_error(id, errs::method_not_found.to_error()); // no RPC proxy configured
+}
+
+void session::handle_refresh(std::uint32_t id, const pc::refresh_request& req) {
+    if (req.token.empty()) {
+        close(disc::bad_request);
+        return;
+    }
+    const auto verified = ctx_.current(shard_)->connection_tokens.verify(req.token, unix_now());
+    if (!verified) {
+        close(token_time_error(verified.error()) ? disc::expired : disc::invalid_token);
+        return;
+    }
+    if (verified->user != user_) {
+        close(disc::invalid_token);
+        return;
+    }
+    const auto claims = read_claims(verified->claims_json);
+    expires_at_ = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
+    pc::refresh_result result;
+    result.client = client_;
+    result.version = GYRE_VERSION;
+    if (expires_at_ > 0) {
+        result.expires = true;
+        result.ttl = ttl_from(expires_at_);
+    }
+    reply(pc::reply{id, std::move(result)});
+}
+
+void session::handle_sub_refresh(std::uint32_t id, const pc::sub_refresh_request& req) {
+    const auto it = subs_.find(req.channel);
+    if (it == subs_.end()) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    if (req.token.empty()) {
+        reply_error(id, errs::bad_request.to_error());
+        return;
+    }
+    const auto verified =
+        ctx_.current(shard_)->subscription_verifier().verify(req.token, unix_now());
+    if (!verified) {
+        if (token_time_error(verified.error())) {
+            reply_error(id, errs::token_expired.to_error());
+        } else {
+            close(disc::invalid_token);
+        }
+        return;
+    }
+    const auto claims = read_claims(verified->claims_json);
+    if (!claims.channel || *claims.channel != req.channel || verified->user != user_) {
+        close(disc::invalid_token);
+        return;
+    }
+    it->second.expires_at = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
+    pc::sub_refresh_result result;
+    if (it->second.expires_at > 0) {
+        result.expires = true;
+        result.ttl = ttl_from(it->second.expires_at);
+    }
+    reply(pc::reply{id, std::move(result)});
+}
+
+// ---- output ------------------------------------------------------------------------------
+
+void session::reply_error(std::uint32_t id, const error_info& e) {
+    reply(pc::reply{id, e});
+}
+
+void session::reply(pc::reply r) {
+    std::string out;
+    if (wire_ == hub::wire::json) {
+        (void)pc::json::append_reply(out, r);
+    } else {
+        pc::protobuf::append_reply(out, r, pc::protobuf::framing::delimited);
+    }
+    enqueue(shared_bytes(std::move(out)));
+}
+
+void session::deliver(const hub::prepared_push_ptr& p) {
+    if (closed_) {
+        return;
+    }
+    const auto it = subs_.find(p->channel());
+    if (it == subs_.end()) {
+        return;
+    }
+    auto& sub = it->second;
+    const auto kind = p->kind();
+    if ((kind == pc::push_kind::join || kind == pc::push_kind::leave) && !sub.join_leave) {
+        return;
+    }
+    if (!sub.ready) {
+        sub.pending.push_back(p); // the subscribe (or connect) reply must go first
+        return;
+    }
+    enqueue(p->frame(wire_));
+}
+
+void session::enqueue(shared_bytes message) {
+    if (closed_) {
+        return;
+    }
+    outbox_bytes_ += message.size();
+    outbox_.push_back(std::move(message));
+    if (static_cast<std::int64_t>(outbox_bytes_) > cfg().client.queue_max_size) {
+        close(disc::slow);
+        return;
+    }
+    schedule_flush();
+}
+
+void session::schedule_flush() {
+    if (flush_scheduled_ || write_in_flight_) {
+        return;
+    }
+    flush_scheduled_ = true;
+    // Everything queued during this loop turn leaves in one write.
+    transport_.defer([weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+            self->flush_scheduled_ = false;
+            self->flush();
+        }
+    });
+}
+
+void session::flush() {
+    if (write_in_flight_ || outbox_.empty() || closed_) {
+        return;
+    }
+    std::vector<shared_bytes> batch;
+    batch.reserve(outbox_.size());
+    for (auto& m : outbox_) {
+        batch.push_back(std::move(m));
+    }
+    outbox_.clear();
+    outbox_bytes_ = 0;
+    write_in_flight_ = true;
+    transport_.write(std::move(batch));
+}
+
+void session::on_write_done(bool ok) {
+    write_in_flight_ = false;
+    if (!ok) {
+        on_transport_closed();
+        return;
+    }
+    flush();
+}
+
+// ---- lifetime ----------------------------------------------------------------------------
+
+void session::tick(clock::time_point now) {
+    if (closed_) {
+        return;
+    }
+    const auto& c = cfg();
+    if (state_ == state::connecting) {
+        if (now - created_ > c.client.stale_close_delay) {
+            close(disc::stale);
+        }
+        return;
+    }
+    if (awaiting_pong_ && now > pong_deadline_) {
+        close(disc::no_pong);
+        return;
+    }
+    if (c.client.ping_interval.count() > 0 && now >= next_ping_) {
+        enqueue(ping_message(wire_));
+        next_ping_ = now + c.client.ping_interval;
+        if (c.client.pong_timeout.count() > 0 && !awaiting_pong_) {
+            awaiting_pong_ = true;
+            pong_deadline_ = now + c.client.pong_timeout;
+        }
+    }
+    if (expires_at_ > 0) {
+        const auto grace =
+            std::chrono::duration_cast<std::chrono::seconds>(c.client.expired_close_delay).count();
+        if (unix_now() > expires_at_ + grace) {
+            close(disc::expired);
+        }
+    }
+}
+
+void session::close(model::disconnect d) {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    state_ = state::closed;
+    transport_.close(d);
+    // Cleanup touches hubs, which may be iterating right now (a slow client closed from
+    // deliver): run it on a later loop turn, keeping the session alive until then.
+    transport_.defer([self = shared_from_this()] { self->cleanup(); });
+}
+
+void session::on_transport_closed() {
+    closed_ = true;
+    state_ = state::closed;
+    transport_.defer([self = shared_from_this()] { self->cleanup(); });
+}
+
+void session::cleanup() {
+    if (cleaned_) {
+        return;
+    }
+    cleaned_ = true;
+    std::vector<std::string> channels;
+    channels.reserve(subs_.size());
+    for (const auto& [ch, sub] : subs_) {
+        channels.push_back(ch);
+    }
+    for (const auto& ch : channels) {
+        end_subscription(ch);
+    }
+    if (counted_user_) {
+        ctx_.node().remove_user_connection(user_);
+        counted_user_ = false;
+    }
+    outbox_.clear();
+    commands_.clear();
+}
+
+} // namespace gyre::session

@@ -1,0 +1,133 @@
+// File: session/session.hpp
+// One client connection's protocol state machine, independent of the transport: decodes
+// commands, runs them in order (connect first, then subscribe, publish, presence, ...), keeps the
+// outbox (bounded by client.queue_max_size, else 3008) and coalesces queued messages into one
+// transport write per loop turn. Shard-local: every method runs on the connection's shard.
+#pragma once
+
+#include "core/shared_bytes.hpp"
+#include "hub/subscriber.hpp"
+#include "model/disconnect.hpp"
+#include "protocol/client/messages.hpp"
+#include "session/context.hpp"
+#include "session/transport.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace gyre::session {
+
+class session final : public hub::subscriber, public std::enable_shared_from_this<session> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    session(context& ctx, std::size_t shard, transport& t);
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+    ~session();
+
+    /// One transport frame (WebSocket message). `binary` tells binary from text frames.
+    void on_frame(std::string_view frame, bool binary);
+
+    /// The transport finished the write handed to it; `ok` false means it failed.
+    void on_write_done(bool ok);
+
+    /// The peer went away (or the transport failed): release everything, send nothing.
+    void on_transport_closed();
+
+    /// Periodic check (a few times per second): stale connect, pings, pong timeout, expiry.
+    void tick(clock::time_point now);
+
+    /// Server-initiated close with a disconnect code (shutdown, slow, ...).
+    void close(model::disconnect d);
+
+    void deliver(const hub::prepared_push_ptr& p) override;
+
+    bool is_closed() const noexcept { return closed_; }
+
+    const std::string& client_id() const noexcept { return client_; }
+
+private:
+    enum class state : std::uint8_t { connecting, connected, closed };
+
+    struct subscription {
+        bool ready = false;      ///< reply sent; pushes flow
+        bool join_leave = false; ///< wants join/leave pushes
+        bool presence = false;   ///< registered in channel presence
+        bool emit_join_leave = false;
+        std::string chan_info;
+        std::int64_t expires_at = 0; ///< unix seconds, 0 = never
+        std::vector<hub::prepared_push_ptr> pending;
+    };
+
+    using command = protocol::client::command;
+    using error_info = protocol::client::error;
+
+    void pump();
+    void dispatch(command& cmd);
+    void finish_command();
+
+    void handle_connect(std::uint32_t id, protocol::client::connect_request& req);
+    void handle_subscribe(std::uint32_t id, protocol::client::subscribe_request& req);
+    void handle_unsubscribe(std::uint32_t id, const protocol::client::unsubscribe_request& req);
+    void handle_publish(std::uint32_t id, protocol::client::publish_request& req);
+    void handle_presence(std::uint32_t id, const std::string& channel, bool stats);
+    void handle_history(std::uint32_t id, const protocol::client::history_request& req);
+    void handle_rpc(std::uint32_t id, const protocol::client::rpc_request& req);
+    void handle_refresh(std::uint32_t id, const protocol::client::refresh_request& req);
+    void handle_sub_refresh(std::uint32_t id, const protocol::client::sub_refresh_request& req);
+    void handle_pong();
+
+    /// Subscribes (hub + home shard), then runs `ready` on this shard. Shared by client-side
+    /// and server-side subscriptions.
+    void start_subscription(const std::string& channel,
+                            subscription sub,
+                            const config::channel_options& opts,
+                            unique_function<void()> ready);
+    void activate(const std::string& channel);
+    void end_subscription(const std::string& channel);
+
+    void reply_error(std::uint32_t id, const error_info& e);
+    void reply(protocol::client::reply r);
+    void enqueue(shared_bytes message);
+    void schedule_flush();
+    void flush();
+    void cleanup();
+
+    protocol::client::client_info info_for(const subscription& sub) const;
+    const config::config& cfg() const noexcept;
+
+    context& ctx_;
+    std::size_t shard_;
+    transport& transport_;
+    hub::wire wire_;
+    state state_ = state::connecting;
+    bool closed_ = false;
+    bool cleaned_ = false;
+    bool busy_ = false;
+    std::deque<command> commands_;
+
+    std::string client_;
+    std::string user_;
+    std::string conn_info_;
+    bool counted_user_ = false;
+    std::int64_t expires_at_ = 0; ///< unix seconds; 0 = never
+    std::unordered_map<std::string, subscription> subs_;
+
+    std::deque<shared_bytes> outbox_;
+    std::size_t outbox_bytes_ = 0;
+    bool write_in_flight_ = false;
+    bool flush_scheduled_ = false;
+
+    clock::time_point created_ = clock::now();
+    clock::time_point next_ping_{};
+    clock::time_point pong_deadline_{};
+    bool awaiting_pong_ = false;
+};
+
+} // namespace gyre::session

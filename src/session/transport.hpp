@@ -1,0 +1,44 @@
+// File: session/transport.hpp
+// What a session needs from its transport (WebSocket now; SSE and HTTP-streaming later): write
+// a batch of encoded messages as one frame, close with a disconnect, and run work later on the
+// same shard. Implemented in transport/; called only on the connection's shard.
+#pragma once
+
+#include "core/shared_bytes.hpp"
+#include "core/unique_function.hpp"
+#include "hub/prepared_push.hpp"
+#include "model/disconnect.hpp"
+
+#include <string_view>
+#include <vector>
+
+namespace gyre::session {
+
+class transport {
+public:
+    /// JSON or Protobuf framing for this connection (fixed at upgrade time).
+    virtual hub::wire wire_format() const noexcept = 0;
+
+    /// "websocket", "sse", ... as Centrifugo names transports.
+    virtual std::string_view name() const noexcept = 0;
+
+    /// Writes `messages` as one frame: JSON messages joined by '\n'; Protobuf messages already
+    /// carry their length prefix. Called only when no write is in flight; the transport calls
+    /// session::on_write_done() when the write completes.
+    virtual void write(std::vector<shared_bytes> messages) = 0;
+
+    /// Sends the disconnect (close frame with code and reason) after the write in flight, then
+    /// ends the connection. Idempotent.
+    virtual void close(model::disconnect d) = 0;
+
+    /// Runs `fn` on this shard after the current handler returns (coalescing point for writes).
+    virtual void defer(unique_function<void()> fn) = 0;
+
+protected:
+    transport() = default;
+    transport(const transport&) = default;
+    transport& operator=(const transport&) = default;
+    ~transport() = default;
+};
+
+} // namespace gyre::session
