@@ -299,7 +299,13 @@ config bind_and_validate(const json::object& t) {
     c.client.ping_interval = dur(cl, "ping_interval");
     c.client.pong_timeout = dur(cl, "pong_timeout");
     c.client.expired_close_delay = dur(cl, "expired_close_delay");
+    c.client.expired_sub_close_delay = dur(cl, "expired_sub_close_delay");
     c.client.stale_close_delay = dur(cl, "stale_close_delay");
+    c.client.personal_channel.enabled = flag(cl, "subscribe_to_user_personal_channel.enabled");
+    c.client.personal_channel.personal_channel_namespace =
+        str(cl, "subscribe_to_user_personal_channel.personal_channel_namespace");
+    c.client.personal_channel.single_connection =
+        flag(cl, "subscribe_to_user_personal_channel.single_connection");
     c.client.channel_limit = num(cl, "channel_limit");
     c.client.queue_max_size = num(cl, "queue_max_size");
     c.client.presence_update_interval = dur(cl, "presence_update_interval");

@@ -105,6 +105,7 @@ struct config {
         duration ping_interval = std::chrono::seconds(25);
         duration pong_timeout = std::chrono::seconds(8);
         duration expired_close_delay = std::chrono::seconds(25);
+        duration expired_sub_close_delay = std::chrono::seconds(25);
         duration stale_close_delay = std::chrono::seconds(10);
         std::int64_t channel_limit = 128;
         std::int64_t queue_max_size = 1048576;
@@ -117,6 +118,12 @@ struct config {
         bool insecure_skip_token_signature_verify = false;
         std::string user_id_http_header;
         bool insecure = false;
+
+        struct {
+            bool enabled = false;
+            std::string personal_channel_namespace;
+            bool single_connection = false;
+        } personal_channel;
     } client;
 
     struct {

@@ -8,14 +8,17 @@ namespace gyre::hub {
 const shared_bytes& prepared_push::frame(wire w) const {
     const auto i = static_cast<std::size_t>(w);
     std::call_once(once_[i], [&] {
+        namespace pc = protocol::client;
         std::string out;
-        protocol::client::reply r;
-        r.body = push_;
         if (w == wire::json) {
-            (void)protocol::client::json::append_reply(out, r);
+            // Payloads were validated when decoded; should encoding still fail, the frame
+            // stays empty and subscribers skip it rather than corrupt their stream.
+            if (!pc::json::append_push(out, push_, pc::push_form::bidirectional)) {
+                out.clear();
+            }
         } else {
-            protocol::client::protobuf::append_reply(
-                out, r, protocol::client::protobuf::framing::delimited);
+            pc::protobuf::append_push(
+                out, push_, pc::push_form::bidirectional, pc::protobuf::framing::delimited);
         }
         frames_[i] = shared_bytes(std::move(out));
     });

@@ -27,6 +27,95 @@ bool raw_value(simdjson::ondemand::value value, std::string_view& raw) {
     return true;
 }
 
+bool trimmed_raw(simdjson::ondemand::value value, std::string& out) {
+    std::string_view raw;
+    if (!raw_value(value, raw)) {
+        return false;
+    }
+    // raw_json_token() keeps trailing whitespace; trim it for exact payload bytes.
+    while (!raw.empty() &&
+           (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t')) {
+        raw.remove_suffix(1);
+    }
+    out.assign(raw);
+    return true;
+}
+
+void read_override(simdjson::ondemand::value value, channel_override& out) {
+    simdjson::ondemand::object o;
+    if (value.get_object().get(o) != simdjson::SUCCESS) {
+        return;
+    }
+    for (auto field : o) {
+        std::string_view key;
+        simdjson::ondemand::value v;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+            field.value().get(v) != simdjson::SUCCESS) {
+            return;
+        }
+        simdjson::ondemand::object wrapper; // {"value": bool}
+        bool flag = false;
+        if (v.get_object().get(wrapper) != simdjson::SUCCESS ||
+            wrapper["value"].get_bool().get(flag) != simdjson::SUCCESS) {
+            continue;
+        }
+        if (key == "presence") {
+            out.presence = flag;
+        } else if (key == "join_leave") {
+            out.join_leave = flag;
+        } else if (key == "force_push_join_leave") {
+            out.force_push_join_leave = flag;
+        } else if (key == "force_recovery") {
+            out.force_recovery = flag;
+        } else if (key == "force_positioning") {
+            out.force_positioning = flag;
+        }
+    }
+}
+
+std::optional<std::string> decoded(const std::optional<std::string>& b64) {
+    if (!b64) {
+        return std::nullopt;
+    }
+    return base64::decode(*b64);
+}
+
+void read_subs_entry(std::string_view channel,
+                     simdjson::ondemand::value value,
+                     server_subscription& out) {
+    out.channel = std::string(channel);
+    simdjson::ondemand::object o;
+    if (value.get_object().get(o) != simdjson::SUCCESS) {
+        return;
+    }
+    std::optional<std::string> b64info;
+    std::optional<std::string> b64data;
+    for (auto field : o) {
+        std::string_view key;
+        simdjson::ondemand::value v;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+            field.value().get(v) != simdjson::SUCCESS) {
+            return;
+        }
+        std::string raw;
+        std::string_view text;
+        if ((key == "info" || key == "data") && trimmed_raw(v, raw)) {
+            (key == "info" ? out.info : out.data) = std::move(raw);
+        } else if ((key == "b64info" || key == "b64data") &&
+                   v.get_string().get(text) == simdjson::SUCCESS) {
+            (key == "b64info" ? b64info : b64data) = std::string(text);
+        } else if (key == "override") {
+            read_override(v, out.override_options);
+        }
+    }
+    if (auto d = decoded(b64info)) {
+        out.info = std::move(d);
+    }
+    if (auto d = decoded(b64data)) {
+        out.data = std::move(d);
+    }
+}
+
 } // namespace
 
 token_claims read_claims(std::string_view claims_json) {
@@ -58,14 +147,9 @@ token_claims read_claims(std::string_view claims_json) {
             return out;
         }
         if (key == "info" || key == "data") {
-            std::string_view raw;
-            if (raw_value(value, raw)) {
-                // raw_json() keeps trailing whitespace; trim it for exact payload bytes.
-                while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' ||
-                                        raw.back() == '\r' || raw.back() == '\t')) {
-                    raw.remove_suffix(1);
-                }
-                (key == "info" ? out.info : out.data) = std::string(raw);
+            std::string raw;
+            if (trimmed_raw(value, raw)) {
+                (key == "info" ? out.info : out.data) = std::move(raw);
             }
         } else if (key == "b64info" || key == "b64data") {
             std::string_view s;
@@ -78,7 +162,7 @@ token_claims read_claims(std::string_view claims_json) {
                 for (auto item : arr) {
                     std::string_view ch;
                     if (item.get_string().get(ch) == simdjson::SUCCESS) {
-                        out.channels.emplace_back(ch);
+                        out.channels.push_back(server_subscription{std::string(ch), {}, {}, {}});
                     }
                 }
             }
@@ -89,11 +173,17 @@ token_claims read_claims(std::string_view claims_json) {
                 out.channels.clear();
                 for (auto sub : subs) {
                     std::string_view ch;
-                    if (sub.unescaped_key().get(ch) == simdjson::SUCCESS) {
-                        out.channels.emplace_back(ch);
+                    simdjson::ondemand::value v;
+                    if (sub.unescaped_key().get(ch) == simdjson::SUCCESS &&
+                        sub.value().get(v) == simdjson::SUCCESS) {
+                        server_subscription entry;
+                        read_subs_entry(ch, v, entry);
+                        out.channels.push_back(std::move(entry));
                     }
                 }
             }
+        } else if (key == "override") {
+            read_override(value, out.override_options);
         } else if (key == "channel" || key == "client") {
             std::string_view s;
             if (value.get_string().get(s) == simdjson::SUCCESS) {

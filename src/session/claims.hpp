@@ -11,12 +11,30 @@
 
 namespace gyre::session {
 
+/// Channel options a token may override (`override` in `subs` entries and subscription tokens).
+struct channel_override {
+    std::optional<bool> presence;
+    std::optional<bool> join_leave;
+    std::optional<bool> force_push_join_leave;
+    std::optional<bool> force_recovery;
+    std::optional<bool> force_positioning;
+};
+
+/// One entry of the `subs` claim (server-side subscription with options).
+struct server_subscription {
+    std::string channel;
+    std::optional<std::string> info; ///< raw JSON, or decoded b64info
+    std::optional<std::string> data; ///< raw JSON, or decoded b64data
+    channel_override override_options;
+};
+
 struct token_claims {
-    std::optional<std::string> info;    ///< raw JSON of `info`, or decoded `b64info`
-    std::optional<std::string> data;    ///< raw JSON of `data`, or decoded `b64data`
-    std::vector<std::string> channels;  ///< `channels`, or the keys of `subs`
-    std::optional<std::string> channel; ///< subscription tokens: `channel`
-    std::optional<std::string> client;  ///< subscription tokens: `client`
+    std::optional<std::string> info;           ///< raw JSON of `info`, or decoded `b64info`
+    std::optional<std::string> data;           ///< raw JSON of `data`, or decoded `b64data`
+    std::vector<server_subscription> channels; ///< `channels`, or the entries of `subs`
+    channel_override override_options;         ///< subscription tokens: `override`
+    std::optional<std::string> channel;        ///< subscription tokens: `channel`
+    std::optional<std::string> client;         ///< subscription tokens: `client`
     std::optional<std::int64_t> expire_at;
     bool malformed = false;
 };

@@ -7,9 +7,11 @@
 #include "session/channel_rules.hpp"
 #include "session/claims.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <set>
 
 namespace gyre::session {
 namespace pc = protocol::client;
@@ -188,7 +190,7 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     }
     const auto settings = ctx_.current(shard_);
     const auto& c = *settings->cfg;
-    std::vector<std::string> server_channels;
+    std::vector<server_subscription> server_channels;
     if (!req.token.empty()) {
         const auto verified = settings->connection_tokens.verify(req.token, unix_now());
         if (!verified) {
@@ -236,8 +238,19 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             return;
         }
     }
-    for (const auto& ch : server_channels) {
-        if (channel_options_for(c, ch) == nullptr) {
+    if (c.client.personal_channel.enabled && !user_.empty()) {
+        // client.subscribe_to_user_personal_channel: "#user" in the configured namespace.
+        const auto& ns = c.client.personal_channel.personal_channel_namespace;
+        std::string personal = ns.empty() ? std::string{} : ns + c.channel.namespace_boundary;
+        personal += c.channel.user_boundary + user_;
+        server_channels.push_back(server_subscription{std::move(personal), {}, {}, {}});
+    }
+    std::set<std::string> seen;
+    std::erase_if(server_channels, [&seen](const server_subscription& s) {
+        return !seen.insert(s.channel).second; // first entry of a channel wins
+    });
+    for (const auto& sub : server_channels) {
+        if (channel_options_for(c, sub.channel) == nullptr) {
             reply_error(id, errs::unknown_channel.to_error());
             return;
         }
@@ -276,22 +289,28 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     busy_ = true;
     auto remaining = std::make_shared<std::size_t>(server_channels.size());
     auto shared_result = std::make_shared<pc::connect_result>(std::move(result));
-    auto channels = std::make_shared<std::vector<std::string>>(server_channels);
-    for (const auto& ch : server_channels) {
-        shared_result->subs[ch] = pc::subscribe_result{};
+    auto channels = std::make_shared<std::vector<std::string>>();
+    for (auto& entry : server_channels) {
+        const auto& ch = entry.channel;
+        channels->push_back(ch);
+        pc::subscribe_result sub_result;
+        sub_result.data = entry.data.value_or(std::string{});
+        shared_result->subs[ch] = std::move(sub_result);
         subscription sub;
+        sub.server_side = true;
+        sub.chan_info = entry.info.value_or(std::string{});
         const auto* opts = channel_options_for(c, ch);
-        start_subscription(
-            ch, std::move(sub), *opts, [this, id, remaining, shared_result, channels] {
-                if (--*remaining > 0) {
-                    return;
-                }
-                reply(pc::reply{id, std::move(*shared_result)});
-                for (const auto& name : *channels) {
-                    activate(name);
-                }
-                finish_command();
-            });
+        apply_options(sub, *opts, entry.override_options, false);
+        start_subscription(ch, std::move(sub), [this, id, remaining, shared_result, channels] {
+            if (--*remaining > 0) {
+                return;
+            }
+            reply(pc::reply{id, std::move(*shared_result)});
+            for (const auto& name : *channels) {
+                activate(name);
+            }
+            finish_command();
+        });
     }
 }
 
@@ -301,12 +320,26 @@ pc::client_info session::info_for(const subscription& sub) const {
     return pc::client_info{user_, client_, conn_info_, sub.chan_info};
 }
 
+void session::apply_options(subscription& sub,
+                            const config::channel_options& opts,
+                            const channel_override& o,
+                            bool client_wants_join_leave) const {
+    const auto& c = cfg();
+    sub.presence = o.presence.value_or(opts.presence);
+    sub.emit_join_leave = o.join_leave.value_or(opts.join_leave);
+    const bool force_push = o.force_push_join_leave.value_or(opts.force_push_join_leave);
+    const bool anonymous_ok = !user_.empty() || opts.allow_presence_for_anonymous;
+    const bool presence_allowed =
+        c.client.insecure ||
+        ((opts.allow_presence_for_client || opts.allow_presence_for_subscriber) && anonymous_ok);
+    // Server-side subscriptions deliver join/leave whenever the channel emits them.
+    sub.join_leave = sub.emit_join_leave && (force_push || sub.server_side ||
+                                             (client_wants_join_leave && presence_allowed));
+}
+
 void session::start_subscription(const std::string& channel,
                                  subscription sub,
-                                 const config::channel_options& opts,
                                  unique_function<void()> ready) {
-    sub.presence = opts.presence;
-    sub.emit_join_leave = opts.join_leave;
     subs_[channel] = std::move(sub);
     auto weak = weak_from_this();
     ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)]() mutable {
@@ -380,6 +413,7 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
     }
     subscription sub;
     pc::subscribe_result result;
+    channel_override token_override;
     bool allowed = false;
     if (is_private_channel(c, ch) && req.token.empty()) {
         reply_error(id, errs::permission_denied.to_error());
@@ -409,6 +443,7 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
         if (claims.data) {
             result.data = *claims.data;
         }
+        token_override = claims.override_options;
         sub.expires_at = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
         if (sub.expires_at > 0 && sub.expires_at <= unix_now()) {
             reply_error(id, errs::expired.to_error());
@@ -432,16 +467,10 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
         reply_error(id, errs::permission_denied.to_error());
         return;
     }
-    const bool presence_allowed = c.client.insecure ||
-                                  (opts->allow_presence_for_client &&
-                                   (!user_.empty() || opts->allow_presence_for_anonymous)) ||
-                                  (opts->allow_presence_for_subscriber &&
-                                   (!user_.empty() || opts->allow_presence_for_anonymous));
-    sub.join_leave =
-        opts->join_leave && (opts->force_push_join_leave || (req.join_leave && presence_allowed));
+    apply_options(sub, *opts, token_override, req.join_leave);
     busy_ = true;
     auto shared_result = std::make_shared<pc::subscribe_result>(std::move(result));
-    start_subscription(ch, std::move(sub), *opts, [this, id, ch, shared_result] {
+    start_subscription(ch, std::move(sub), [this, id, ch, shared_result] {
         reply(pc::reply{id, std::move(*shared_result)});
         activate(ch);
         finish_command();
@@ -642,7 +671,9 @@ void session::deliver(const hub::prepared_push_ptr& p) {
         sub.pending.push_back(p); // the subscribe (or connect) reply must go first
         return;
     }
-    enqueue(p->frame(wire_));
+    if (const auto& frame = p->frame(wire_); !frame.empty()) {
+        enqueue(frame);
+    }
 }
 
 void session::enqueue(shared_bytes message) {
@@ -726,7 +757,36 @@ void session::tick(clock::time_point now) {
             std::chrono::duration_cast<std::chrono::seconds>(c.client.expired_close_delay).count();
         if (unix_now() > expires_at_ + grace) {
             close(disc::expired);
+            return;
         }
+    }
+    if (now >= next_expiry_check_) {
+        next_expiry_check_ = now + std::chrono::seconds(1);
+        check_subscription_expiry();
+    }
+}
+
+void session::check_subscription_expiry() {
+    const auto grace =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg().client.expired_sub_close_delay)
+            .count();
+    const auto now = unix_now();
+    std::vector<std::string> expired;
+    for (const auto& [ch, sub] : subs_) {
+        if (sub.expires_at > 0 && now > sub.expires_at + grace) {
+            if (sub.server_side) {
+                close(disc::subscription_expired);
+                return;
+            }
+            expired.push_back(ch);
+        }
+    }
+    for (const auto& ch : expired) {
+        end_subscription(ch);
+        pc::push p;
+        p.channel = ch;
+        p.body = protocol::client::unsubscribe_codes::expired.to_push();
+        reply(pc::reply{0, std::move(p)});
     }
 }
 

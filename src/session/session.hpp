@@ -9,6 +9,7 @@
 #include "hub/subscriber.hpp"
 #include "model/disconnect.hpp"
 #include "protocol/client/messages.hpp"
+#include "session/claims.hpp"
 #include "session/context.hpp"
 #include "session/transport.hpp"
 
@@ -60,6 +61,7 @@ private:
         bool join_leave = false; ///< wants join/leave pushes
         bool presence = false;   ///< registered in channel presence
         bool emit_join_leave = false;
+        bool server_side = false; ///< from the token or the personal channel: expiry disconnects
         std::string chan_info;
         std::int64_t expires_at = 0; ///< unix seconds, 0 = never
         std::vector<hub::prepared_push_ptr> pending;
@@ -85,10 +87,14 @@ private:
 
     /// Subscribes (hub + home shard), then runs `ready` on this shard. Shared by client-side
     /// and server-side subscriptions.
-    void start_subscription(const std::string& channel,
-                            subscription sub,
-                            const config::channel_options& opts,
-                            unique_function<void()> ready);
+    void
+    start_subscription(const std::string& channel, subscription sub, unique_function<void()> ready);
+    /// Presence and join/leave for a subscription: namespace options, token overrides, and
+    /// the client's join_leave opt-in (which needs presence permission).
+    void apply_options(subscription& sub,
+                       const config::channel_options& opts,
+                       const channel_override& o,
+                       bool client_wants_join_leave) const;
     void activate(const std::string& channel);
     void end_subscription(const std::string& channel);
 
@@ -124,7 +130,10 @@ private:
     bool write_in_flight_ = false;
     bool flush_scheduled_ = false;
 
+    void check_subscription_expiry();
+
     clock::time_point created_ = clock::now();
+    clock::time_point next_expiry_check_{};
     clock::time_point next_ping_{};
     clock::time_point pong_deadline_{};
     bool awaiting_pong_ = false;

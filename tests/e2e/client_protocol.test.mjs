@@ -205,6 +205,20 @@ for (const protobuf of [false, true]) {
       const ctx = await publication;
       assert.equal(ctx.channel, ch);
       assert.deepEqual(decode(ctx.data), { hello: 1 });
+
+      // `subs` form: per-channel data in the connect reply, chan_info in presence.
+      const ch2 = `server-side-subs-${kind}`;
+      const d = client(t, port, {
+        protobuf,
+        token: token('dora', { subs: { [ch2]: { data: { welcome: true }, info: { seat: 7 } } } }),
+      });
+      const sub2 = once(d, 'subscribed');
+      d.connect();
+      const sctx = await sub2;
+      assert.equal(sctx.channel, ch2);
+      assert.deepEqual(decode(sctx.data), { welcome: true });
+      const pres = await d.presence(ch2);
+      assert.deepEqual(decode(Object.values(pres.clients)[0].chanInfo), { seat: 7 });
     });
 
     test(`${kind}: token refresh keeps the connection past expiry`, async (t) => {
@@ -308,6 +322,42 @@ describe('liveness and limits', () => {
     await waitFor(() => pubs === 1, { what: 'bystander still receives' });
     assert.equal(bystander.state, 'connected');
     assert.equal(server.exited, null);
+  });
+
+  test('limits and expiry: 106, 3504, 3005, 2501, personal channel', async (t) => {
+    const { port } = await startServer(t, {
+      client: {
+        channel_limit: 2, user_connection_limit: 1, expired_close_delay: '1s', expired_sub_close_delay: '1s',
+        subscribe_to_user_personal_channel: { enabled: true, personal_channel_namespace: 'users' },
+      },
+    });
+    const p = await rawPeer(t, port);
+    p.send({ id: 1, connect: { token: token('limited') } });
+    p.send({ id: 2, subscribe: { channel: 'a' } });
+    p.send({ id: 3, subscribe: { channel: 'b' } });
+    await waitFor(() => p.messages.length >= 3, { what: 'replies' });
+    const connect = p.messages.find((m) => m.id === 1).connect;
+    assert.deepEqual(Object.keys(connect.subs), ['users:#limited'], 'personal channel subscribed');
+    assert.equal(p.messages.find((m) => m.id === 3).error.code, 106, 'channel limit (personal channel counts)');
+
+    const second = await rawPeer(t, port);
+    second.send({ id: 1, connect: { token: token('limited') } });
+    assert.deepEqual(await second.waitClose(), { code: 3504, reason: 'connection limit' });
+
+    const expiring = await rawPeer(t, port);
+    expiring.send({ id: 1, connect: { token: token('short', { exp: now() + 1 }) } });
+    await waitFor(() => expiring.messages.length >= 1, { what: 'connect reply' });
+    assert.equal(expiring.messages[0].connect.expires, true);
+    assert.deepEqual(await expiring.waitClose(8000), { code: 3005, reason: 'connection expired' });
+
+    const subExpiring = await rawPeer(t, port);
+    subExpiring.send({ id: 1, connect: { token: token('subuser') } });
+    subExpiring.send({ id: 2, subscribe: { channel: '$private:x', token: hs({ sub: 'subuser', channel: '$private:x', exp: now() + 1 }) } });
+    await waitFor(() => subExpiring.messages.some((m) => m.push?.unsubscribe), { what: 'unsubscribe push', timeoutMs: 8000 });
+    const push = subExpiring.messages.find((m) => m.push?.unsubscribe).push;
+    assert.equal(push.channel, '$private:x');
+    assert.equal(push.unsubscribe.code, 2501);
+    assert.equal(subExpiring.closed, null, 'client-side subscription expiry does not disconnect');
   });
 
   test('origin check: listed origins pass, others get 403', async (t) => {
