@@ -272,16 +272,22 @@ std::optional<verify_error> check_ecdsa(EVP_PKEY* key,
 
 /// Centrifugo compiles audience_regex / issuer_regex with Go's RE2 syntax; std::regex speaks
 /// ECMAScript. Translate what differs and is likely in these patterns: named groups
-/// (?P<name>...) and (?<name>...) become plain groups (Gyre has no JWKS URL templates to feed),
-/// a leading (?i) becomes the icase flag, \A and \z become ^ and $, and a ']' first in a class
-/// is escaped. Anything else unsupported makes std::regex throw, which becomes a config_error.
+/// (?P<name>...) and (?<name>...) become plain groups whose numbers are recorded (JWKS URL
+/// templates read them), a leading (?i) becomes the icase flag, \A and \z become ^ and $, and a
+/// ']' first in a class is escaped. Anything else unsupported makes std::regex throw, which
+/// becomes a config_error.
 struct translated_regex {
     std::string pattern;
     bool icase = false;
+    std::vector<std::pair<std::string, std::size_t>> groups; ///< named group -> group number
 };
 
-/// Length of a named-group opener "(?P<name>" or "(?<name>" starting `rest`, else 0.
-std::size_t named_group_opener(std::string_view rest) {
+struct group_opener {
+    std::size_t length = 0; ///< of "(?P<name>" or "(?<name>"; 0 when `rest` starts neither
+    std::string_view name;
+};
+
+group_opener named_group_opener(std::string_view rest) {
     std::size_t name_at = 0;
     if (rest.starts_with("(?P<")) {
         name_at = 4;
@@ -289,10 +295,13 @@ std::size_t named_group_opener(std::string_view rest) {
         name_at = 3; // not the look-behinds (?<= and (?<!
     }
     if (name_at == 0) {
-        return 0;
+        return {};
     }
     const auto close = rest.find('>', name_at);
-    return close == std::string_view::npos ? 0 : close + 1;
+    if (close == std::string_view::npos) {
+        return {};
+    }
+    return {close + 1, rest.substr(name_at, close - name_at)};
 }
 
 /// Copies "[" or "[^" starting `rest`, escaping a ']' right after it (literal in RE2, an empty
@@ -318,6 +327,7 @@ translated_regex translate_re2(std::string_view p) {
         p.remove_prefix(4);
     }
     bool in_class = false;
+    std::size_t captures = 0;
     std::size_t i = 0;
     while (i < p.size()) {
         const auto rest = p.substr(i);
@@ -332,10 +342,14 @@ translated_regex translate_re2(std::string_view p) {
         } else if (rest[0] == '[') {
             i += append_class_opening(rest, out.pattern);
             in_class = true;
-        } else if (const auto opener = named_group_opener(rest); opener != 0) {
+        } else if (const auto opener = named_group_opener(rest); opener.length != 0) {
+            out.groups.emplace_back(std::string(opener.name), ++captures);
             out.pattern += '(';
-            i += opener;
+            i += opener.length;
         } else {
+            if (rest[0] == '(' && !rest.starts_with("(?")) {
+                ++captures;
+            }
             out.pattern += rest[0];
             ++i;
         }
@@ -343,12 +357,18 @@ translated_regex translate_re2(std::string_view p) {
     return out;
 }
 
+struct compiled_regex {
+    std::regex re;
+    std::vector<std::pair<std::string, std::size_t>> groups;
+};
+
 /// Compiled so that regex_match() answers what Go's FindStringSubmatch does (is there a match
-/// anywhere?), using libstdc++'s polynomial (Thompson NFA) executor: the claims come from
-/// untrusted tokens, and the default backtracking executor recurses once per input character
-/// (stack overflow on long input) and can take exponential time.
-std::regex compile_regex(const std::string& pattern, const std::string& key_name) {
-    const auto translated = translate_re2(pattern);
+/// anywhere, and what do its groups hold?), using libstdc++'s polynomial (Thompson NFA)
+/// executor: the claims come from untrusted tokens, and the default backtracking executor
+/// recurses once per input character (stack overflow on long input) and can take exponential
+/// time. The lazy prefix makes the match the leftmost one, as in Go.
+compiled_regex compile_regex(const std::string& pattern, const std::string& key_name) {
+    auto translated = translate_re2(pattern);
     auto flags = std::regex::ECMAScript | std::regex_constants::__polynomial;
     if (translated.icase) {
         flags |= std::regex::icase;
@@ -356,7 +376,8 @@ std::regex compile_regex(const std::string& pattern, const std::string& key_name
     try {
         const std::regex alone(translated.pattern, flags); // rejects e.g. "a)(b" on its own
         (void)alone;
-        return std::regex("[\\s\\S]*(?:" + translated.pattern + ")[\\s\\S]*", flags);
+        return {std::regex("[\\s\\S]*?(?:" + translated.pattern + ")[\\s\\S]*", flags),
+                std::move(translated.groups)};
     } catch (const std::regex_error& e) {
         throw config::config_error(key_name + ": invalid regular expression \"" + pattern +
                                    "\": " + e.what());
@@ -365,6 +386,231 @@ std::regex compile_regex(const std::string& pattern, const std::string& key_name
 
 bool regex_found(const std::regex& re, std::string_view text) {
     return std::regex_match(text.begin(), text.end(), re);
+}
+
+/// Like regex_found, and on a match appends (name, submatch) for each named group to `vars`
+/// (a group that took no part gives "", as in Go).
+bool regex_found(const std::regex& re,
+                 const std::vector<std::pair<std::string, std::size_t>>& groups,
+                 std::string_view text,
+                 std::vector<std::pair<std::string, std::string>>& vars) {
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_match(text.begin(), text.end(), m, re)) {
+        return false;
+    }
+    for (const auto& [name, index] : groups) {
+        vars.emplace_back(name, index < m.size() ? m[index].str() : std::string());
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWKS endpoint templates
+
+/// The {{name}} placeholders of a fasttemplate URL template (the text between the braces, as
+/// is); std::nullopt when a "{{" is never closed (fasttemplate.New panics on that).
+std::optional<std::vector<std::string>> template_placeholders(std::string_view t) {
+    std::vector<std::string> out;
+    for (auto open = t.find("{{"); open != std::string_view::npos; open = t.find("{{")) {
+        const auto close = t.find("}}", open + 2);
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        out.emplace_back(t.substr(open + 2, close - open - 2));
+        t.remove_prefix(close + 2);
+    }
+    return out;
+}
+
+/// fasttemplate's ExecuteString: each {{name}} becomes its value, "" when there is none. Later
+/// entries of `vars` win (Centrifugo fills one map, issuer first, then audience).
+std::string expand_template(std::string_view t,
+                            const std::vector<std::pair<std::string, std::string>>& vars) {
+    std::string out;
+    for (auto open = t.find("{{"); open != std::string_view::npos; open = t.find("{{")) {
+        const auto close = t.find("}}", open + 2);
+        if (close == std::string_view::npos) {
+            break; // the constructor refuses such templates
+        }
+        out += t.substr(0, open);
+        const auto name = t.substr(open + 2, close - open - 2);
+        const auto var = std::find_if(
+            vars.rbegin(), vars.rend(), [&](const auto& v) { return v.first == name; });
+        if (var != vars.rend()) {
+            out += var->second;
+        }
+        t.remove_prefix(close + 2);
+    }
+    out += t;
+    return out;
+}
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
+               return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+           });
+}
+
+std::size_t scheme_length(std::string_view url) {
+    if (starts_with_icase(url, "http://")) {
+        return 7;
+    }
+    if (starts_with_icase(url, "https://")) {
+        return 8;
+    }
+    return 0;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/// Whether an expanded JWKS URL may be fetched: http(s), no control characters or spaces, and a
+/// percent-decoded path that Go's path.Clean leaves as it is (Centrifugo's resolveURL refuses
+/// the rest as "path traversal": "." and ".." segments, "//", a trailing '/').
+bool url_is_safe(std::string_view url) {
+    const auto scheme = scheme_length(url);
+    if (scheme == 0 || std::any_of(url.begin(), url.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+        })) {
+        return false;
+    }
+    auto rest = url.substr(scheme);
+    const auto path_at = rest.find_first_of("/?#");
+    if (path_at == std::string_view::npos || rest[path_at] != '/') {
+        return true; // no path
+    }
+    rest = rest.substr(path_at);
+    rest = rest.substr(0, rest.find_first_of("?#"));
+    std::string path;
+    for (std::size_t i = 0; i < rest.size(); ++i) {
+        if (rest[i] != '%') {
+            path += rest[i];
+            continue;
+        }
+        const int hi = i + 2 < rest.size() ? hex_value(rest[i + 1]) : -1;
+        const int lo = hi >= 0 ? hex_value(rest[i + 2]) : -1;
+        if (lo < 0) {
+            return false; // url.Parse: invalid URL escape
+        }
+        path += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    if (path == "/") {
+        return true;
+    }
+    std::string_view segments = std::string_view(path).substr(1);
+    while (true) {
+        const auto slash = segments.find('/');
+        const auto segment = segments.substr(0, slash);
+        if (segment.empty() || segment == "." || segment == "..") {
+            return false;
+        }
+        if (slash == std::string_view::npos) {
+            return true;
+        }
+        segments.remove_prefix(slash + 1);
+    }
+}
+
+/// Whether the named group whose body starts at `p[at]` can match only a finite set of fixed
+/// strings: Centrifugo's isLiteralTree (literals, alternation, nested groups), over the text.
+bool literal_group_body(std::string_view p, std::size_t at) {
+    int depth = 1;
+    while (at < p.size()) {
+        const auto rest = p.substr(at);
+        const char c = rest[0];
+        if (c == '\\') {
+            if (rest.size() < 2) {
+                return false;
+            }
+            const char e = rest[1];
+            const bool alnum =
+                (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
+            // Escaped punctuation, or an escape for one character; not \b, \A, \z, \Q...
+            if (alnum && std::string_view("ntrfvax01234567").find(e) == std::string_view::npos) {
+                return false;
+            }
+            at += 2;
+        } else if (c == '(') {
+            if (const auto opener = named_group_opener(rest); opener.length != 0) {
+                at += opener.length;
+            } else if (rest.starts_with("(?:")) {
+                at += 3;
+            } else if (rest.starts_with("(?")) {
+                return false; // flags, look-arounds
+            } else {
+                ++at;
+            }
+            ++depth;
+        } else if (c == ')') {
+            ++at;
+            if (--depth == 0) {
+                return true;
+            }
+        } else if (std::string_view(".^$*+?{").find(c) != std::string_view::npos) {
+            return false;
+        } else {
+            ++at; // a literal or '|'
+        }
+    }
+    return false;
+}
+
+/// Centrifugo's validateJWKSEndpointSafety for one of issuer_regex / audience_regex: a template
+/// value comes from an unverified claim, so every named group a placeholder uses must be an
+/// explicit list of allowed values, and the pattern may hold no character class at all.
+void check_template_regex(std::string_view pattern,
+                          const std::vector<std::string>& placeholders,
+                          const std::string& key_name) {
+    constexpr std::string_view advice =
+        " - use an explicit list of allowed values (e.g., value1|value2|value3)";
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '[') {
+            throw config::config_error(key_name +
+                                       ": contains character class syntax which is not allowed "
+                                       "when JWKS endpoint URL template is used" +
+                                       std::string(advice));
+        }
+        if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+            if (std::string_view("dDwWsSpP").find(pattern[i + 1]) != std::string_view::npos) {
+                throw config::config_error(key_name + ": contains character class shorthand (\\" +
+                                           pattern[i + 1] +
+                                           ") which is not allowed when JWKS endpoint URL "
+                                           "template is used" +
+                                           std::string(advice));
+            }
+            ++i;
+        }
+    }
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '\\') {
+            ++i;
+            continue;
+        }
+        const auto opener = named_group_opener(pattern.substr(i));
+        if (opener.length == 0 ||
+            std::find(placeholders.begin(), placeholders.end(), opener.name) ==
+                placeholders.end()) {
+            continue;
+        }
+        if (!literal_group_body(pattern, i + opener.length)) {
+            throw config::config_error(key_name + ": named group \"" + std::string(opener.name) +
+                                       "\" is used in JWKS endpoint URL template - only an "
+                                       "explicit list of allowed values is permitted (e.g., "
+                                       "value1|value2|value3)");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -520,6 +766,60 @@ std::string claim_as_string(const json::value* v) {
     return {};
 }
 
+/// The payload as a JSON object; Go's json.Unmarshal nests 10000 deep, and Boost.JSON's
+/// default of 32 would refuse a big "info".
+std::optional<json::value> parse_claims(std::string_view claims_json) {
+    json::parse_options parse_opts;
+    parse_opts.max_depth = 1000;
+    boost::system::error_code ec;
+    json::value parsed = json::parse(claims_json, ec, {}, parse_opts);
+    if (ec || !parsed.is_object()) {
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+/// The registered claims, which must have their RFC 7519 types or Centrifugo's decoding fails.
+struct registered_claims {
+    std::optional<std::int64_t> exp;
+    std::optional<std::int64_t> nbf;
+    std::optional<std::int64_t> iat;
+    std::string_view iss;
+    std::string_view sub;
+    std::string_view jti;
+    std::vector<std::string_view> aud;
+};
+
+std::optional<registered_claims> read_registered_claims(const json::object& claims) {
+    registered_claims r;
+    if (!numeric_date(claims.if_contains("exp"), r.exp) ||
+        !numeric_date(claims.if_contains("nbf"), r.nbf) ||
+        !numeric_date(claims.if_contains("iat"), r.iat) || !string_claim(claims, "iss", r.iss) ||
+        !string_claim(claims, "sub", r.sub) || !string_claim(claims, "jti", r.jti) ||
+        !audience_claim(claims, r.aud)) {
+        return std::nullopt;
+    }
+    return r;
+}
+
+/// The header "kid": "" when absent or null; std::nullopt when not a string (cristalhq/jwt's
+/// header decoding fails on that).
+std::optional<std::string> header_kid(std::string_view header_json) {
+    boost::system::error_code ec;
+    const json::value header = json::parse(header_json, ec);
+    if (ec || !header.is_object()) {
+        return std::nullopt;
+    }
+    const auto* kid = header.get_object().if_contains("kid");
+    if (kid == nullptr || kid->is_null()) {
+        return std::string();
+    }
+    if (!kid->is_string()) {
+        return std::nullopt;
+    }
+    return std::string(kid->get_string());
+}
+
 } // namespace
 
 std::string_view to_string(verify_error e) noexcept {
@@ -540,6 +840,8 @@ std::string_view to_string(verify_error e) noexcept {
         return "invalid issuer";
     case verify_error::no_key:
         return "no key for token algorithm";
+    case verify_error::key_unavailable:
+        return "signing key not cached";
     }
     return "invalid token";
 }
@@ -555,6 +857,12 @@ void token_verifier::pkey_free::operator()(EVP_PKEY* key) const noexcept {
 token_verifier::token_verifier(const config::token_options& opts,
                                bool skip_signature_verify,
                                std::string_view key_prefix)
+    : token_verifier(opts, skip_signature_verify, key_prefix, jwks_settings{}) {}
+
+token_verifier::token_verifier(const config::token_options& opts,
+                               bool skip_signature_verify,
+                               std::string_view key_prefix,
+                               jwks_settings jwks)
     : hmac_secret_(opts.hmac_secret_key)
     , hmac_previous_secret_(opts.hmac_previous_secret_key)
     , hmac_previous_valid_until_(opts.hmac_previous_secret_key_valid_until)
@@ -563,11 +871,6 @@ token_verifier::token_verifier(const config::token_options& opts,
     , user_id_claim_(opts.user_id_claim)
     , skip_signature_verify_(skip_signature_verify) {
     const std::string prefix(key_prefix);
-    if (!opts.jwks_public_endpoint.empty()) {
-        throw config::config_error(prefix +
-                                   ".jwks_public_endpoint: JWKS is not supported by Gyre; "
-                                   "configure hmac_secret_key, rsa_public_key or ecdsa_public_key");
-    }
     if (!opts.audience.empty() && !opts.audience_regex.empty()) {
         throw config::config_error(prefix + ".audience and " + prefix +
                                    ".audience_regex can not be used together, set only one");
@@ -601,10 +904,42 @@ token_verifier::token_verifier(const config::token_options& opts,
         ecdsa_key_.reset(key.release());
     }
     if (!opts.audience_regex.empty()) {
-        audience_regex_ = compile_regex(opts.audience_regex, prefix + ".audience_regex");
+        auto compiled = compile_regex(opts.audience_regex, prefix + ".audience_regex");
+        audience_regex_ = std::move(compiled.re);
+        audience_groups_ = std::move(compiled.groups);
     }
     if (!opts.issuer_regex.empty()) {
-        issuer_regex_ = compile_regex(opts.issuer_regex, prefix + ".issuer_regex");
+        auto compiled = compile_regex(opts.issuer_regex, prefix + ".issuer_regex");
+        issuer_regex_ = std::move(compiled.re);
+        issuer_groups_ = std::move(compiled.groups);
+    }
+    if (!opts.jwks_public_endpoint.empty()) {
+        const std::string name = prefix + ".jwks_public_endpoint";
+        const std::string& endpoint = opts.jwks_public_endpoint;
+        if (scheme_length(endpoint) == 0) {
+            throw config::config_error(name +
+                                       ": endpoint must have http:// or https:// scheme, "
+                                       "got \"" +
+                                       endpoint + "\"");
+        }
+        const auto placeholders = template_placeholders(endpoint);
+        if (!placeholders) {
+            throw config::config_error(name + ": \"{{\" without \"}}\" in \"" + endpoint + "\"");
+        }
+        if (placeholders->empty() && !url_is_safe(endpoint)) {
+            // Centrifugo starts, then refuses every token ("path contains traversal
+            // sequences"); say so now.
+            throw config::config_error(
+                name + ": \"" + endpoint +
+                "\" is not a clean URL (control characters, spaces, bad %-escapes, or a "
+                "'.', '..' or empty path segment, or a trailing '/')");
+        }
+        if (!placeholders->empty() && !jwks.insecure_skip_endpoint_safety_check) {
+            check_template_regex(opts.issuer_regex, *placeholders, prefix + ".issuer_regex");
+            check_template_regex(opts.audience_regex, *placeholders, prefix + ".audience_regex");
+        }
+        jwks_endpoint_ = endpoint;
+        jwks_cache_ = jwks.cache ? std::move(jwks.cache) : std::make_shared<jwks_cache>();
     }
 }
 
@@ -641,49 +976,152 @@ std::optional<verify_error> token_verifier::check_signature(std::string_view alg
     return verify_error::unsupported_algorithm;
 }
 
+std::optional<verify_error>
+token_verifier::template_vars(std::string_view iss,
+                              const std::vector<std::string_view>& aud,
+                              std::vector<std::pair<std::string, std::string>>& vars) const {
+    if (issuer_regex_ && !regex_found(*issuer_regex_, issuer_groups_, iss, vars)) {
+        return verify_error::issuer_mismatch;
+    }
+    if (audience_regex_ && std::none_of(aud.begin(), aud.end(), [&](std::string_view a) {
+            return regex_found(*audience_regex_, audience_groups_, a, vars);
+        })) {
+        return verify_error::audience_mismatch;
+    }
+    return std::nullopt;
+}
+
+boost::system::result<std::string, verify_error>
+token_verifier::expand_endpoint(std::string_view iss,
+                                const std::vector<std::string_view>& aud) const {
+    std::vector<std::pair<std::string, std::string>> vars;
+    if (const auto err = template_vars(iss, aud, vars)) {
+        return *err;
+    }
+    std::string url = expand_template(jwks_endpoint_, vars);
+    if (!url_is_safe(url)) {
+        return verify_error::no_key;
+    }
+    return url;
+}
+
+std::optional<verify_error> token_verifier::check_jwks_signature(std::string_view header_json,
+                                                                 std::string_view alg,
+                                                                 std::string_view signing_input,
+                                                                 std::string_view signature,
+                                                                 const std::string& url) const {
+    // Only the families a JWKS key can serve; HS* and "none" never cause a fetch.
+    const EVP_MD* md = nullptr;
+    if (alg != "EdDSA") {
+        const auto info = parse_alg(alg);
+        if (!info || info->family == alg_family::hs) {
+            return verify_error::unsupported_algorithm;
+        }
+        md = info->md;
+    }
+    const auto kid = header_kid(header_json);
+    if (!kid) {
+        return verify_error::malformed;
+    }
+    if (kid->empty()) {
+        return verify_error::no_key; // Centrifugo: "jwks: kid is not provided"
+    }
+    const auto found = jwks_cache_->lookup(url, *kid);
+    if (found.status == jwks_cache::lookup_status::miss) {
+        return verify_error::key_unavailable;
+    }
+    if (found.status == jwks_cache::lookup_status::unknown_kid || !found.key->accepts(alg)) {
+        return verify_error::no_key;
+    }
+    const jwk& key = *found.key;
+    switch (key.type) {
+    case jwk_type::okp:
+        // Ed25519 hashes internally: EVP_DigestVerify with no digest, 64-byte signatures.
+        if (signature.size() != 64 ||
+            !digest_verify(key.key.get(), nullptr, signature, signing_input)) {
+            return verify_error::invalid_signature;
+        }
+        return std::nullopt;
+    case jwk_type::rsa:
+        return digest_verify(key.key.get(), md, signature, signing_input)
+                   ? std::nullopt
+                   : std::optional(verify_error::invalid_signature);
+    case jwk_type::ec:
+        return check_ecdsa(key.key.get(), key.alg, alg, md, signing_input, signature);
+    }
+    return verify_error::no_key;
+}
+
+boost::system::result<std::string, verify_error>
+token_verifier::jwks_url_for(std::string_view token) const {
+    if (!jwks_cache_) {
+        return verify_error::no_key;
+    }
+    const auto decoded = decode_jwt(token);
+    if (!decoded) {
+        return verify_error::malformed;
+    }
+    const auto parsed = parse_claims(decoded->claims_json);
+    if (!parsed) {
+        return verify_error::malformed;
+    }
+    const auto registered = read_registered_claims(parsed->get_object());
+    if (!registered) {
+        return verify_error::malformed;
+    }
+    return expand_endpoint(registered->iss, registered->aud);
+}
+
 boost::system::result<verified_token, verify_error>
 token_verifier::verify(std::string_view token, std::int64_t now_unix) const {
     auto decoded = decode_jwt(token);
     if (!decoded) {
         return verify_error::malformed;
     }
-    if (!skip_signature_verify_) {
+    const bool check_static = !skip_signature_verify_ && !jwks_cache_;
+    const bool check_jwks = !skip_signature_verify_ && jwks_cache_;
+    if (check_static) {
         if (const auto err = check_signature(
                 decoded->alg, decoded->signing_input, decoded->signature, now_unix)) {
             return *err;
         }
     }
 
-    // Go's json.Unmarshal nests 10000 deep; Boost.JSON's default of 32 would refuse big "info".
-    json::parse_options parse_opts;
-    parse_opts.max_depth = 1000;
-    boost::system::error_code ec;
-    json::value parsed = json::parse(decoded->claims_json, ec, {}, parse_opts);
-    if (ec || !parsed.is_object()) {
+    auto parsed = parse_claims(decoded->claims_json);
+    if (!parsed) {
         return verify_error::malformed;
     }
-    json::object& claims = parsed.get_object();
-
-    // The registered claims must have their RFC 7519 types, or Centrifugo's decoding fails.
-    std::optional<std::int64_t> exp;
-    std::optional<std::int64_t> nbf;
-    std::optional<std::int64_t> iat;
-    std::string_view iss;
-    std::string_view sub;
-    std::string_view jti;
-    std::vector<std::string_view> aud;
-    if (!numeric_date(claims.if_contains("exp"), exp) ||
-        !numeric_date(claims.if_contains("nbf"), nbf) ||
-        !numeric_date(claims.if_contains("iat"), iat) || !string_claim(claims, "iss", iss) ||
-        !string_claim(claims, "sub", sub) || !string_claim(claims, "jti", jti) ||
-        !audience_claim(claims, aud)) {
+    json::object& claims = parsed->get_object();
+    const auto registered = read_registered_claims(claims);
+    if (!registered) {
         return verify_error::malformed;
+    }
+    const auto& exp = registered->exp;
+    const auto& nbf = registered->nbf;
+    const std::string_view iss = registered->iss;
+    const std::string_view sub = registered->sub;
+    const auto& aud = registered->aud;
+
+    if (check_jwks) {
+        // Centrifugo matches the regexes first: their groups may be part of the key's URL.
+        const auto url = expand_endpoint(iss, aud);
+        if (!url) {
+            return url.error();
+        }
+        if (const auto err = check_jwks_signature(decoded->header_json,
+                                                  decoded->alg,
+                                                  decoded->signing_input,
+                                                  decoded->signature,
+                                                  *url)) {
+            return *err;
+        }
     }
 
     if (!audience_.empty() && std::find(aud.begin(), aud.end(), audience_) == aud.end()) {
         return verify_error::audience_mismatch;
     }
-    if (audience_regex_ && std::none_of(aud.begin(), aud.end(), [&](std::string_view a) {
+    if (!check_jwks && audience_regex_ &&
+        std::none_of(aud.begin(), aud.end(), [&](std::string_view a) {
             return regex_found(*audience_regex_, a);
         })) {
         return verify_error::audience_mismatch;
@@ -691,7 +1129,7 @@ token_verifier::verify(std::string_view token, std::int64_t now_unix) const {
     if (!issuer_.empty() && iss != issuer_) {
         return verify_error::issuer_mismatch;
     }
-    if (issuer_regex_ && !regex_found(*issuer_regex_, iss)) {
+    if (!check_jwks && issuer_regex_ && !regex_found(*issuer_regex_, iss)) {
         return verify_error::issuer_mismatch;
     }
 

@@ -80,6 +80,7 @@ public:
             return;
         }
         closing_ = true;
+        close_started_ = std::chrono::steady_clock::now();
         pending_close_ = d;
         if (!write_in_flight_) {
             do_close();
@@ -92,6 +93,12 @@ public:
 
     // connection
     void tick(std::chrono::steady_clock::time_point now) override {
+        // A peer that never reads keeps our close frame stuck behind a write: after a grace
+        // period drop the TCP connection, so a stuck client cannot hold memory forever.
+        if (closing_ && !finished_ && now - close_started_ > close_grace) {
+            finish();
+            return;
+        }
         if (session_) {
             session_->tick(now);
         }
@@ -186,6 +193,8 @@ private:
     std::vector<shared_bytes> writing_;
     std::vector<net::const_buffer> buffers_;
     std::optional<model::disconnect> pending_close_;
+    std::chrono::steady_clock::time_point close_started_{};
+    static constexpr std::chrono::seconds close_grace{5};
     bool write_in_flight_ = false;
     bool closing_ = false;
     bool close_sent_ = false;

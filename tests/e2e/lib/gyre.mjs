@@ -69,9 +69,14 @@ export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serv
   }));
   t.after(async () => {
     if (!server.exited) {
-      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      // SIGTERM first so a sanitizer build reports leaks at exit; SIGKILL if it hangs.
+      try { process.kill(proc.pid, 'SIGTERM'); } catch { /* already gone */ }
+      const killer = setTimeout(() => { try { process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ } }, 10000);
       await server.exitPromise;
+      clearTimeout(killer);
     }
+    const report = server.output.match(/(ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:).*/);
+    if (report) throw new Error(`sanitizer report from gyre: ${report[0]}\n${server.output.slice(-4000)}`);
   });
   if (readyLine) {
     await waitFor(() => readyLine.test(server.output) || server.exited,
