@@ -56,7 +56,7 @@ public:
     /// down (Centrifugo would reject the whole document). Of several keys with one kid the last
     /// wins. The error (a short text) is for documents that are not a JSON object with a "keys"
     /// array of objects. Use `*r` / `r->` rather than r.value() (the error is a std::string).
-    [[nodiscard]] static boost::system::result<jwk_set, std::string> parse(std::string_view json);
+    [[nodiscard]] static boost::system::result<jwk_set, std::string> parse(std::string_view text);
 
     /// The key with this kid, or nullptr.
     const jwk* find(std::string_view kid) const noexcept;

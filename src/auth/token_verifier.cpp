@@ -523,6 +523,25 @@ bool url_is_safe(std::string_view url) {
     }
 }
 
+/// Whether `\<e>` stands for one fixed character: escaped punctuation, or \n, \t, \x41, \101...;
+/// not the assertions and classes (\b, \A, \z, \d, \pL...) nor \Q...\E.
+bool literal_escape(char e) {
+    const bool alnum = (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
+    return !alnum || std::string_view("ntrfvax01234567").find(e) != std::string_view::npos;
+}
+
+/// Length of the group opener starting `rest` ("(", "(?:", "(?P<name>", "(?<name>"), 0 for the
+/// other "(?" forms (flags, look-arounds).
+std::size_t literal_group_opener(std::string_view rest) {
+    if (const auto opener = named_group_opener(rest); opener.length != 0) {
+        return opener.length;
+    }
+    if (rest.starts_with("(?:")) {
+        return 3;
+    }
+    return rest.starts_with("(?") ? 0 : 1;
+}
+
 /// Whether the named group whose body starts at `p[at]` can match only a finite set of fixed
 /// strings: Centrifugo's isLiteralTree (literals, alternation, nested groups), over the text.
 bool literal_group_body(std::string_view p, std::size_t at) {
@@ -531,27 +550,16 @@ bool literal_group_body(std::string_view p, std::size_t at) {
         const auto rest = p.substr(at);
         const char c = rest[0];
         if (c == '\\') {
-            if (rest.size() < 2) {
-                return false;
-            }
-            const char e = rest[1];
-            const bool alnum =
-                (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z');
-            // Escaped punctuation, or an escape for one character; not \b, \A, \z, \Q...
-            if (alnum && std::string_view("ntrfvax01234567").find(e) == std::string_view::npos) {
+            if (rest.size() < 2 || !literal_escape(rest[1])) {
                 return false;
             }
             at += 2;
         } else if (c == '(') {
-            if (const auto opener = named_group_opener(rest); opener.length != 0) {
-                at += opener.length;
-            } else if (rest.starts_with("(?:")) {
-                at += 3;
-            } else if (rest.starts_with("(?")) {
-                return false; // flags, look-arounds
-            } else {
-                ++at;
+            const auto length = literal_group_opener(rest);
+            if (length == 0) {
+                return false;
             }
+            at += length;
             ++depth;
         } else if (c == ')') {
             ++at;
@@ -820,6 +828,35 @@ std::optional<std::string> header_kid(std::string_view header_json) {
     return std::string(kid->get_string());
 }
 
+/// jwks_public_endpoint at start-up: http(s), well-formed placeholders, a clean URL when there
+/// are none, and Centrifugo's safety check of the regex groups the placeholders use.
+void check_jwks_endpoint(const config::token_options& opts,
+                         const std::string& prefix,
+                         bool skip_safety_check) {
+    const std::string name = prefix + ".jwks_public_endpoint";
+    const std::string& endpoint = opts.jwks_public_endpoint;
+    if (scheme_length(endpoint) == 0) {
+        throw config::config_error(
+            name + ": endpoint must have http:// or https:// scheme, got \"" + endpoint + "\"");
+    }
+    const auto placeholders = template_placeholders(endpoint);
+    if (!placeholders) {
+        throw config::config_error(name + R"(: "{{" without "}}" in ")" + endpoint + "\"");
+    }
+    if (placeholders->empty() && !url_is_safe(endpoint)) {
+        // Centrifugo starts, then refuses every token ("path contains traversal sequences");
+        // say so now.
+        throw config::config_error(name + ": \"" + endpoint +
+                                   "\" is not a clean URL (control characters, spaces, bad "
+                                   "%-escapes, or a '.', '..' or empty path segment, or a "
+                                   "trailing '/')");
+    }
+    if (!placeholders->empty() && !skip_safety_check) {
+        check_template_regex(opts.issuer_regex, *placeholders, prefix + ".issuer_regex");
+        check_template_regex(opts.audience_regex, *placeholders, prefix + ".audience_regex");
+    }
+}
+
 } // namespace
 
 std::string_view to_string(verify_error e) noexcept {
@@ -914,31 +951,8 @@ token_verifier::token_verifier(const config::token_options& opts,
         issuer_groups_ = std::move(compiled.groups);
     }
     if (!opts.jwks_public_endpoint.empty()) {
-        const std::string name = prefix + ".jwks_public_endpoint";
-        const std::string& endpoint = opts.jwks_public_endpoint;
-        if (scheme_length(endpoint) == 0) {
-            throw config::config_error(name +
-                                       ": endpoint must have http:// or https:// scheme, "
-                                       "got \"" +
-                                       endpoint + "\"");
-        }
-        const auto placeholders = template_placeholders(endpoint);
-        if (!placeholders) {
-            throw config::config_error(name + ": \"{{\" without \"}}\" in \"" + endpoint + "\"");
-        }
-        if (placeholders->empty() && !url_is_safe(endpoint)) {
-            // Centrifugo starts, then refuses every token ("path contains traversal
-            // sequences"); say so now.
-            throw config::config_error(
-                name + ": \"" + endpoint +
-                "\" is not a clean URL (control characters, spaces, bad %-escapes, or a "
-                "'.', '..' or empty path segment, or a trailing '/')");
-        }
-        if (!placeholders->empty() && !jwks.insecure_skip_endpoint_safety_check) {
-            check_template_regex(opts.issuer_regex, *placeholders, prefix + ".issuer_regex");
-            check_template_regex(opts.audience_regex, *placeholders, prefix + ".audience_regex");
-        }
-        jwks_endpoint_ = endpoint;
+        check_jwks_endpoint(opts, prefix, jwks.insecure_skip_endpoint_safety_check);
+        jwks_endpoint_ = opts.jwks_public_endpoint;
         jwks_cache_ = jwks.cache ? std::move(jwks.cache) : std::make_shared<jwks_cache>();
     }
 }
@@ -974,6 +988,26 @@ std::optional<verify_error> token_verifier::check_signature(std::string_view alg
         return check_ecdsa(ecdsa_key_.get(), ecdsa_alg_, alg, info->md, signing_input, signature);
     }
     return verify_error::unsupported_algorithm;
+}
+
+std::optional<verify_error> token_verifier::check_audience_issuer(
+    std::string_view iss, const std::vector<std::string_view>& aud, bool with_regexes) const {
+    if (!audience_.empty() && std::find(aud.begin(), aud.end(), audience_) == aud.end()) {
+        return verify_error::audience_mismatch;
+    }
+    if (with_regexes && audience_regex_ &&
+        std::none_of(aud.begin(), aud.end(), [&](std::string_view a) {
+            return regex_found(*audience_regex_, a);
+        })) {
+        return verify_error::audience_mismatch;
+    }
+    if (!issuer_.empty() && iss != issuer_) {
+        return verify_error::issuer_mismatch;
+    }
+    if (with_regexes && issuer_regex_ && !regex_found(*issuer_regex_, iss)) {
+        return verify_error::issuer_mismatch;
+    }
+    return std::nullopt;
 }
 
 std::optional<verify_error>
@@ -1117,20 +1151,8 @@ token_verifier::verify(std::string_view token, std::int64_t now_unix) const {
         }
     }
 
-    if (!audience_.empty() && std::find(aud.begin(), aud.end(), audience_) == aud.end()) {
-        return verify_error::audience_mismatch;
-    }
-    if (!check_jwks && audience_regex_ &&
-        std::none_of(aud.begin(), aud.end(), [&](std::string_view a) {
-            return regex_found(*audience_regex_, a);
-        })) {
-        return verify_error::audience_mismatch;
-    }
-    if (!issuer_.empty() && iss != issuer_) {
-        return verify_error::issuer_mismatch;
-    }
-    if (!check_jwks && issuer_regex_ && !regex_found(*issuer_regex_, iss)) {
-        return verify_error::issuer_mismatch;
+    if (const auto err = check_audience_issuer(iss, aud, !check_jwks)) {
+        return *err;
     }
 
     // jwt.RegisteredClaims: valid while exp is after now and nbf before it; with whole

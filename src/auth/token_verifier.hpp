@@ -134,6 +134,11 @@ private:
                                                 std::string_view signature,
                                                 std::int64_t now_unix) const;
 
+    /// aud/iss against audience / issuer (and, `with_regexes`, the regexes).
+    std::optional<verify_error> check_audience_issuer(std::string_view iss,
+                                                      const std::vector<std::string_view>& aud,
+                                                      bool with_regexes) const;
+
     /// Fills `vars` from the regex matches; issuer_mismatch / audience_mismatch if none.
     std::optional<verify_error>
     template_vars(std::string_view iss,

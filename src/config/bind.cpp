@@ -308,6 +308,7 @@ config bind_and_validate(const json::object& t) {
         flag(cl, "subscribe_to_user_personal_channel.single_connection");
     c.client.channel_limit = num(cl, "channel_limit");
     c.client.queue_max_size = num(cl, "queue_max_size");
+    c.client.max_messages_in_frame = num(cl, "max_messages_in_frame");
     c.client.presence_update_interval = dur(cl, "presence_update_interval");
     c.client.connection_limit = num(cl, "connection_limit");
     c.client.user_connection_limit = num(cl, "user_connection_limit");

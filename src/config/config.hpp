@@ -109,6 +109,7 @@ struct config {
         duration stale_close_delay = std::chrono::seconds(10);
         std::int64_t channel_limit = 128;
         std::int64_t queue_max_size = 1048576;
+        std::int64_t max_messages_in_frame = 0; ///< 0 = no limit
         duration presence_update_interval = std::chrono::seconds(27);
         std::int64_t connection_limit = 0;
         std::int64_t user_connection_limit = 0;

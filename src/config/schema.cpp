@@ -233,6 +233,8 @@ json::object build_defaults() {
         {"stale_close_delay", "10s"},
         {"channel_limit", 128},
         {"queue_max_size", 1048576},
+        // Messages coalesced into one frame at most; 0 = everything queued (Centrifugo OSS).
+        {"max_messages_in_frame", 0},
         {"presence_update_interval", "27s"},
         {"concurrency", 0},
         {"channel_position_check_delay", "40s"},

@@ -1,16 +1,53 @@
 #include "node/node.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
 namespace gyre::node {
 
-node::node(runtime::shard_set& shards)
-    : shards_(shards) {
+namespace {
+
+/// One node, no network: a publication goes straight to the channel's home shard.
+class memory_broker final : public broker {
+public:
+    explicit memory_broker(node& n)
+        : node_(n) {}
+
+    void
+    publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done) override {
+        const std::string channel = p->channel();
+        node_.on_home(channel, [this, origin, p = std::move(p), done = std::move(done)]() mutable {
+            node_.fan_out(p);
+            if (done) {
+                node_.shards().at(origin).submit(std::move(done));
+            }
+        });
+    }
+
+    void subscribe(const std::string& /*channel*/) override {}
+
+    void unsubscribe(const std::string& /*channel*/) override {}
+
+private:
+    node& node_;
+};
+
+} // namespace
+
+node::node(runtime::shard_set& shards, std::unique_ptr<broker> b)
+    : shards_(shards)
+    , broker_(b ? std::move(b) : std::make_unique<memory_broker>(*this)) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         hubs_.push_back(std::make_unique<hub::hub>());
         states_.push_back(std::make_unique<shard_state>());
     }
+}
+
+node::~node() = default;
+
+void node::on_home(const std::string& channel, unique_function<void()> fn) {
+    on_home(home(channel), std::move(fn));
 }
 
 std::size_t node::home(std::string_view channel) const noexcept {
@@ -43,6 +80,10 @@ void node::subscribe(std::size_t shard,
     on_home(home(channel), [this, shard, channel, generation] {
         auto& h = states_[home(channel)]->homes[channel];
         h.shard_subscribers.resize(shards_.size());
+        if (std::find(h.shard_subscribers.begin(), h.shard_subscribers.end(), 1U) ==
+            h.shard_subscribers.end()) {
+            broker_->subscribe(channel); // first subscriber on this node
+        }
         h.shard_subscribers[shard] = 1;
         shards_.at(shard).submit([this, shard, channel, generation] {
             auto& local = states_[shard]->local;
@@ -76,33 +117,37 @@ void node::unsubscribe(std::size_t shard, const std::string& channel, hub::subsc
         for (const auto c : it->second.shard_subscribers) {
             any = any || c != 0;
         }
-        if (!any && it->second.presence.empty()) {
-            homes.erase(it);
+        if (!any) {
+            broker_->unsubscribe(channel); // last subscriber on this node left
+            if (it->second.presence.empty()) {
+                homes.erase(it);
+            }
         }
     });
 }
 
 void node::publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done) {
+    broker_->publish(origin, std::move(p), std::move(done));
+}
+
+void node::fan_out(const hub::prepared_push_ptr& p) {
     const std::size_t h = home(p->channel());
-    on_home(h, [this, h, origin, p = std::move(p), done = std::move(done)]() mutable {
-        auto& homes = states_[h]->homes;
-        if (const auto it = homes.find(p->channel()); it != homes.end()) {
-            const auto& flags = it->second.shard_subscribers;
-            for (std::size_t i = 0; i < flags.size(); ++i) {
-                if (flags[i] == 0) {
-                    continue;
-                }
-                if (i == h) {
-                    hubs_[i]->broadcast(p);
-                } else {
-                    shards_.at(i).submit([this, i, p] { hubs_[i]->broadcast(p); });
-                }
-            }
+    const auto& homes = states_[h]->homes;
+    const auto it = homes.find(p->channel());
+    if (it == homes.end()) {
+        return;
+    }
+    const auto& flags = it->second.shard_subscribers;
+    for (std::size_t i = 0; i < flags.size(); ++i) {
+        if (flags[i] == 0) {
+            continue;
         }
-        if (done) {
-            shards_.at(origin).submit(std::move(done));
+        if (i == h) {
+            hubs_[i]->broadcast(p);
+        } else {
+            shards_.at(i).submit([this, i, p] { hubs_[i]->broadcast(p); });
         }
-    });
+    }
 }
 
 void node::presence_add(const std::string& channel,
@@ -120,6 +165,11 @@ void node::presence_remove(const std::string& channel, const std::string& client
         auto& homes = states_[home(channel)]->homes;
         if (const auto it = homes.find(channel); it != homes.end()) {
             it->second.presence.erase(client);
+            const auto& flags = it->second.shard_subscribers;
+            if (it->second.presence.empty() &&
+                std::find(flags.begin(), flags.end(), 1U) == flags.end()) {
+                homes.erase(it); // nothing left to remember about this channel
+            }
         }
     });
 }

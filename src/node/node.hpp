@@ -7,6 +7,7 @@
 
 #include "core/unique_function.hpp"
 #include "hub/hub.hpp"
+#include "node/broker.hpp"
 #include "protocol/client/messages.hpp"
 #include "runtime/shard_set.hpp"
 
@@ -30,7 +31,9 @@ struct presence_counts {
 
 class node {
 public:
-    explicit node(runtime::shard_set& shards);
+    /// Uses the memory broker (this node only) unless another broker is given.
+    explicit node(runtime::shard_set& shards, std::unique_ptr<broker> b = nullptr);
+    ~node();
 
     runtime::shard_set& shards() noexcept { return shards_; }
 
@@ -49,9 +52,15 @@ public:
     /// Shard-local: removes `s`; the home shard is told lazily when the shard's last one leaves.
     void unsubscribe(std::size_t shard, const std::string& channel, hub::subscriber* s);
 
-    /// Any thread: fans `p` out to every subscriber of its channel, in publish order per channel.
-    /// `done` runs on `origin` after the home shard has forwarded the push.
+    /// Any thread: publishes `p` through the broker to every subscriber of its channel, in
+    /// publish order per channel. `done` runs on `origin` once the broker accepted it.
     void publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done);
+
+    /// Home-shard only (called by brokers): forwards `p` to every shard with subscribers.
+    void fan_out(const hub::prepared_push_ptr& p);
+
+    /// Runs `fn` on the home shard of `channel`.
+    void on_home(const std::string& channel, unique_function<void()> fn);
 
     /// Presence (memory): add/remove run on the channel's home shard; reads answer on `origin`.
     void presence_add(const std::string& channel,
@@ -90,6 +99,7 @@ private:
     void on_home(std::size_t home_shard, unique_function<void()> fn);
 
     runtime::shard_set& shards_;
+    std::unique_ptr<broker> broker_;
     std::vector<std::unique_ptr<hub::hub>> hubs_;
     std::vector<std::unique_ptr<shard_state>> states_;
     std::mutex users_mutex_;

@@ -707,13 +707,16 @@ void session::flush() {
     if (write_in_flight_ || outbox_.empty() || closed_) {
         return;
     }
+    const auto limit = cfg().client.max_messages_in_frame;
+    const std::size_t n =
+        limit > 0 ? std::min(outbox_.size(), static_cast<std::size_t>(limit)) : outbox_.size();
     std::vector<shared_bytes> batch;
-    batch.reserve(outbox_.size());
-    for (auto& m : outbox_) {
-        batch.push_back(std::move(m));
+    batch.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        outbox_bytes_ -= outbox_.front().size();
+        batch.push_back(std::move(outbox_.front()));
+        outbox_.pop_front();
     }
-    outbox_.clear();
-    outbox_bytes_ = 0;
     write_in_flight_ = true;
     transport_.write(std::move(batch));
 }

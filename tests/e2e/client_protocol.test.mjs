@@ -360,6 +360,32 @@ describe('liveness and limits', () => {
     assert.equal(subExpiring.closed, null, 'client-side subscription expiry does not disconnect');
   });
 
+  test('pushes are coalesced into frames, up to client.max_messages_in_frame', async (t) => {
+    for (const [limit, check] of [
+      [0, (frames) => frames.length < 50],
+      [2, (frames) => frames.every((n) => n <= 2) && frames.some((n) => n === 2)],
+    ]) {
+      const { port } = await startServer(t, { client: { max_messages_in_frame: limit } });
+      const reader = await rawPeer(t, port);
+      reader.send(`${JSON.stringify({ id: 1, connect: { token: token('reader') } })}\n${JSON.stringify({ id: 2, subscribe: { channel: 'burst' } })}`);
+      await waitFor(() => reader.messages.length === 2, { what: 'connect and subscribe replies' });
+      assert.equal(reader.messages[0].id, 1, 'connect reply first');
+      reader.frames.length = 0;
+      const w = client(t, port, { token: token('writer') });
+      w.connect();
+      const ws = w.newSubscription('burst');
+      ws.subscribe();
+      await ws.ready(5000);
+      w.startBatching(); // 50 publish commands in one frame
+      const pubs = [...Array(50).keys()].map((n) => ws.publish({ n }));
+      w.stopBatching();
+      await Promise.all(pubs);
+      await waitFor(() => reader.messages.length === 52, { what: '50 publications' });
+      assert.deepEqual(reader.messages.slice(2).map((m) => m.push.pub.data.n), [...Array(50).keys()]);
+      assert.ok(check(reader.frames), `limit ${limit}: frames ${JSON.stringify(reader.frames)}`);
+    }
+  });
+
   test('origin check: listed origins pass, others get 403', async (t) => {
     const { port } = await startServer(t);
     const { WebSocket } = await import('./lib/clients.mjs');

@@ -29,10 +29,12 @@ export const decode = (data) => (data instanceof Uint8Array ? JSON.parse(new Tex
 /** A raw protocol peer: JSON text frames, replies collected, close code/reason recorded. */
 export async function rawPeer(t, port, { protocols } = {}) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/connection/websocket`, protocols);
-  const peer = { ws, messages: [], closed: null };
+  const peer = { ws, messages: [], frames: [], closed: null };
   ws.on('message', (data, isBinary) => {
-    if (isBinary) { peer.messages.push(data); return; }
-    for (const line of data.toString().split('\n')) if (line) peer.messages.push(JSON.parse(line));
+    if (isBinary) { peer.messages.push(data); peer.frames.push(1); return; }
+    const lines = data.toString().split('\n').filter((l) => l);
+    peer.frames.push(lines.length); // messages coalesced into this frame
+    for (const line of lines) peer.messages.push(JSON.parse(line));
   });
   peer.closedPromise = new Promise((resolve) => ws.on('close', (code, reason) => {
     peer.closed = { code, reason: reason.toString() };
