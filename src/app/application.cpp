@@ -1,6 +1,7 @@
 #include "app/application.hpp"
 
 #include "app/logging.hpp"
+#include "auth/jwks.hpp"
 #include "config/live.hpp"
 #include "core/log.hpp"
 #include "node/node.hpp"
@@ -8,6 +9,7 @@
 #include "server/http_server.hpp"
 #include "server/static_files.hpp"
 #include "session/context.hpp"
+#include "transport/http_client.hpp"
 #include "transport/registry.hpp"
 #include "transport/websocket.hpp"
 
@@ -133,9 +135,10 @@ int run_server(const config::load_options& options) {
     }
     config::live_config live(cfg);
 
+    auto jwks_keys = std::make_shared<auth::jwks_cache>(); // kept across reloads
     std::shared_ptr<const session::settings> settings;
     try {
-        settings = session::settings::make(cfg);
+        settings = session::settings::make(cfg, jwks_keys);
     } catch (const std::exception& e) {
         GYRE_LOG_ERROR("{}", e.what());
         return 1;
@@ -145,7 +148,22 @@ int run_server(const config::load_options& options) {
         cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
                                : cfg->node_name;
     node::node hub_node(shards);
-    session::context ctx(hub_node, settings, node_name);
+    transport::http_client fetcher; // JWKS, off the shards
+    session::context ctx(
+        hub_node,
+        settings,
+        node_name,
+        [&fetcher](std::string url, unique_function<void(std::optional<std::string>)> done) {
+            fetcher.get(std::move(url),
+                        [done = std::move(done)](transport::http_get_result r) mutable {
+                            if (!r.ok) {
+                                GYRE_LOG_WARN("JWKS fetch failed error=\"{}\"", r.error);
+                                done(std::nullopt);
+                                return;
+                            }
+                            done(std::move(r.body));
+                        });
+        });
     transport::registry connections(shards);
     routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections});
     std::vector<server::listener> listeners{

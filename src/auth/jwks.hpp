@@ -130,7 +130,7 @@ public:
     /// `url` ends, and returns true when the caller is the first to ask and must fetch now,
     /// then call store() (or fetch_failed()) in every case, or the waiters hang. `on_done(bool
     /// stored)` runs on the thread that calls store()/fetch_failed(), so it should only hand
-    /// the result back to its own shard.
+    /// the result back to its own shard (and must not throw).
     bool begin_fetch(std::string_view url, unique_function<void(bool)> on_done);
 
     /// Ends a fetch that produced nothing usable (network error, status other than 200, a

@@ -30,8 +30,8 @@ namespace gyre::auth {
 /// expired" and every other value with "invalid token"; callers should map them the same way.
 enum class verify_error {
     malformed,             ///< not header.payload.signature, bad base64/JSON, ill-typed claims
-    unsupported_algorithm, ///< "none", PS256, anything but HS/RS/ES 256/384/512 (and EdDSA
-                           ///< with JWKS; with JWKS, HS* too)
+    unsupported_algorithm, ///< "none", PS256, anything but HS/RS/ES 256/384/512; with JWKS,
+                           ///< anything but RS/ES 256/384/512 and EdDSA
     invalid_signature,
     expired,       ///< exp <= now
     not_yet_valid, ///< nbf > now
@@ -115,8 +115,9 @@ public:
 
     /// The JWKS URL to fetch for `token`: jwks_public_endpoint with each {{var}} replaced by
     /// the named group `var` of the issuer_regex / audience_regex match (the audience's wins;
-    /// unknown names become ""). Errors: no_key when not in JWKS mode or the expansion is
-    /// unsafe (a "." or ".." path segment), malformed, issuer_mismatch, audience_mismatch.
+    /// unknown names become ""). Errors: no_key when not in JWKS mode or when the expansion fails
+    /// Centrifugo's path-traversal check ("." / ".." / empty segments, trailing '/') or has
+    /// spaces or control characters; malformed, issuer_mismatch, audience_mismatch.
     boost::system::result<std::string, verify_error> jwks_url_for(std::string_view token) const;
 
 private:

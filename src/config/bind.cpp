@@ -64,6 +64,7 @@ token_options bind_token(const json::object& t) {
     o.issuer = str(t, "issuer");
     o.issuer_regex = str(t, "issuer_regex");
     o.user_id_claim = str(t, "user_id_claim");
+    o.insecure_skip_jwks_endpoint_safety_check = flag(t, "insecure_skip_jwks_endpoint_safety_check");
     return o;
 }
 

@@ -28,6 +28,7 @@ struct token_options {
     std::string issuer;
     std::string issuer_regex;
     std::string user_id_claim;
+    bool insecure_skip_jwks_endpoint_safety_check = false;
 };
 
 struct channel_options {

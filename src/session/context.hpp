@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "node/node.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,17 +21,29 @@ struct settings {
     auth::token_verifier connection_tokens;
     std::optional<auth::token_verifier> subscription_tokens; ///< client.subscription_token.enabled
 
-    /// Builds verifiers from `cfg`; throws config::config_error on bad keys.
-    static std::shared_ptr<const settings> make(std::shared_ptr<const config::config> cfg);
+    /// Builds verifiers from `cfg`; throws config::config_error on bad keys. `keys` caches
+    /// JWKS keys across reloads (may be null).
+    static std::shared_ptr<const settings> make(std::shared_ptr<const config::config> cfg,
+                                                std::shared_ptr<auth::jwks_cache> keys = nullptr);
 
     const auth::token_verifier& subscription_verifier() const noexcept {
         return subscription_tokens ? *subscription_tokens : connection_tokens;
     }
 };
 
+/// Fetches a URL off the shards (JWKS); `done` gets the body, or nullopt on any failure.
+using fetch_fn = std::function<void(std::string url,
+                                    unique_function<void(std::optional<std::string>)> done)>;
+
 class context {
 public:
-    context(node::node& n, std::shared_ptr<const settings> initial, std::string node_name);
+    context(node::node& n,
+            std::shared_ptr<const settings> initial,
+            std::string node_name,
+            fetch_fn fetch = nullptr);
+
+    /// Fetches JWKS documents; without a fetcher every JWKS key is unavailable.
+    const fetch_fn& fetch() const noexcept { return fetch_; }
 
     node::node& node() noexcept { return node_; }
 
@@ -47,6 +60,7 @@ public:
 private:
     node::node& node_;
     std::string node_name_;
+    fetch_fn fetch_;
     std::vector<std::shared_ptr<const settings>> per_shard_;
 };
 

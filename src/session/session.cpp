@@ -1,5 +1,6 @@
 #include "session/session.hpp"
 
+#include "auth/jwks.hpp"
 #include "core/log.hpp"
 #include "protocol/client/codes.hpp"
 #include "protocol/client/json_codec.hpp"
@@ -109,8 +110,54 @@ void session::pump() {
     while (!busy_ && !closed_ && !commands_.empty()) {
         command cmd = std::move(commands_.front());
         commands_.pop_front();
+        current_ = &cmd;
         dispatch(cmd);
+        current_ = nullptr;
+        jwks_retry_ = false;
     }
+}
+
+std::optional<session::verify_result> session::verify_token(bool subscription_token,
+                                                            const std::string& token) {
+    const auto settings = ctx_.current(shard_);
+    const auto& verifier =
+        subscription_token ? settings->subscription_verifier() : settings->connection_tokens;
+    auto result = verifier.verify(token, unix_now());
+    if (result || result.error() != auth::verify_error::key_unavailable) {
+        return result;
+    }
+    const auto url = verifier.jwks_url_for(token);
+    if (jwks_retry_ || !ctx_.fetch() || !url || current_ == nullptr) {
+        return verify_result(auth::verify_error::no_key); // fetched already, or cannot fetch
+    }
+    // Park this command until the key arrives; it runs again from the start, then with the key
+    // in the cache. The fetch runs off the shards; the shard never blocks.
+    busy_ = true;
+    auto cache = verifier.jwks();
+    auto& shard = ctx_.node().shards().at(shard_);
+    const bool fetch_now = cache->begin_fetch(
+        *url, [weak = weak_from_this(), &shard, cmd = *current_](bool /*stored*/) mutable {
+            shard.submit([weak, cmd = std::move(cmd)]() mutable {
+                if (auto self = weak.lock(); self && !self->closed_) {
+                    self->commands_.push_front(std::move(cmd));
+                    self->busy_ = false;
+                    self->jwks_retry_ = true; // pump() clears it after this command
+                    self->pump();
+                }
+            });
+        });
+    if (fetch_now) {
+        ctx_.fetch()(*url, [cache, u = *url](std::optional<std::string> body) {
+            if (body) {
+                if (auto set = auth::jwk_set::parse(*body)) {
+                    cache->store(u, *set);
+                    return;
+                }
+            }
+            cache->fetch_failed(u);
+        });
+    }
+    return std::nullopt;
 }
 
 void session::finish_command() {
@@ -192,7 +239,11 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     const auto& c = *settings->cfg;
     std::vector<server_subscription> server_channels;
     if (!req.token.empty()) {
-        const auto verified = settings->connection_tokens.verify(req.token, unix_now());
+        const auto maybe_verified = verify_token(false, req.token);
+        if (!maybe_verified) {
+            return; // waiting for a JWKS fetch; the command runs again
+        }
+        const auto& verified = *maybe_verified;
         if (!verified) {
             if (token_time_error(verified.error())) {
                 reply_error(id, errs::token_expired.to_error());
@@ -420,7 +471,11 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
         return;
     }
     if (!req.token.empty()) {
-        const auto verified = settings->subscription_verifier().verify(req.token, unix_now());
+        const auto maybe_verified = verify_token(true, req.token);
+        if (!maybe_verified) {
+            return;
+        }
+        const auto& verified = *maybe_verified;
         if (!verified) {
             reply_error(id,
                         token_time_error(verified.error()) ? errs::token_expired.to_error()
@@ -583,7 +638,11 @@ void session::handle_refresh(std::uint32_t id, const pc::refresh_request& req) {
         close(disc::bad_request);
         return;
     }
-    const auto verified = ctx_.current(shard_)->connection_tokens.verify(req.token, unix_now());
+    const auto maybe_verified = verify_token(false, req.token);
+    if (!maybe_verified) {
+        return;
+    }
+    const auto& verified = *maybe_verified;
     if (!verified) {
         close(token_time_error(verified.error()) ? disc::expired : disc::invalid_token);
         return;
@@ -614,8 +673,11 @@ void session::handle_sub_refresh(std::uint32_t id, const pc::sub_refresh_request
         reply_error(id, errs::bad_request.to_error());
         return;
     }
-    const auto verified =
-        ctx_.current(shard_)->subscription_verifier().verify(req.token, unix_now());
+    const auto maybe_verified = verify_token(true, req.token);
+    if (!maybe_verified) {
+        return;
+    }
+    const auto& verified = *maybe_verified;
     if (!verified) {
         if (token_time_error(verified.error())) {
             reply_error(id, errs::token_expired.to_error());

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -70,6 +71,13 @@ private:
     using command = protocol::client::command;
     using error_info = protocol::client::error;
 
+    using verify_result = boost::system::result<auth::verified_token, auth::verify_error>;
+
+    /// Verifies a connection or subscription token. With JWKS and an uncached key it starts a
+    /// fetch, re-queues the current command to run again once the key is cached, and returns
+    /// nullopt: the caller just returns.
+    std::optional<verify_result> verify_token(bool subscription_token, const std::string& token);
+
     void pump();
     void dispatch(command& cmd);
     void finish_command();
@@ -117,6 +125,8 @@ private:
     bool cleaned_ = false;
     bool busy_ = false;
     std::deque<command> commands_;
+    const command* current_ = nullptr; ///< the command being dispatched
+    bool jwks_retry_ = false;          ///< the current command already waited for a JWKS fetch
 
     std::string client_;
     std::string user_;

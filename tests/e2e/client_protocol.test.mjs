@@ -1,7 +1,9 @@
 // End-to-end tests of client protocol v2 over WebSocket (issue 3), driven by the real
 // centrifuge-js SDK (JSON and Protobuf builds) and raw WebSocket peers for bad input.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { client, decode, encode, once, rawPeer } from './lib/clients.mjs';
 import { freePort, startGyre, tempDir, waitFor, writeJson } from './lib/gyre.mjs';
@@ -384,6 +386,44 @@ describe('liveness and limits', () => {
       assert.deepEqual(reader.messages.slice(2).map((m) => m.push.pub.data.n), [...Array(50).keys()]);
       assert.ok(check(reader.frames), `limit ${limit}: frames ${JSON.stringify(reader.frames)}`);
     }
+  });
+
+  test('JWKS: keys fetched once by kid, cached; unknown kid is an invalid token', async (t) => {
+    const jwk = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig', alg: 'RS256' };
+    let fetches = 0;
+    const jwksServer = http.createServer((req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise((r) => jwksServer.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => jwksServer.close(r)));
+    const dir = tempDir(t);
+    const port = await freePort();
+    const file = writeJson(path.join(dir, 'jwks.json'), {
+      http_server: { port },
+      client: { token: { jwks_public_endpoint: `http://127.0.0.1:${jwksServer.address().port}/jwks` } },
+      channel: { without_namespace: channelDefaults },
+    });
+    await startGyre(t, { args: ['-c', file] });
+    const rs = (claims, kid) => {
+      const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid })).toString('base64url');
+      const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+      const sig = crypto.sign('sha256', Buffer.from(`${header}.${payload}`), rsa.privateKey).toString('base64url');
+      return `${header}.${payload}.${sig}`;
+    };
+    for (const user of ['j1', 'j2', 'j3']) {
+      const c = client(t, port, { token: rs({ sub: user, exp: now() + 60 }, 'k1') });
+      const connected = once(c, 'connected');
+      c.connect();
+      await connected;
+      c.disconnect();
+    }
+    assert.equal(fetches, 1, 'one fetch serves every connection');
+    const bad = client(t, port, { token: rs({ sub: 'x', exp: now() + 60 }, 'nope') });
+    const disconnected = once(bad, 'disconnected');
+    bad.connect();
+    assert.equal((await disconnected).code, 3500);
   });
 
   test('origin check: listed origins pass, others get 403', async (t) => {

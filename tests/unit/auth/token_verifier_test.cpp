@@ -749,7 +749,7 @@ TEST(jwt, conflicting_or_unsupported_options_are_config_errors) {
     iss.issuer_regex = "a";
     EXPECT_NE(config_error_text(iss).find("client.token.issuer_regex"), std::string::npos);
     token_options jwks = hmac_options();
-    jwks.jwks_public_endpoint = "https://example.com/.well-known/jwks.json";
+    jwks.jwks_public_endpoint = "ftp://example.com/.well-known/jwks.json"; // needs http(s)
     EXPECT_TRUE(config_error_text(jwks).starts_with("client.token.jwks_public_endpoint: "));
 }
 
