@@ -565,12 +565,12 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
     pub.data = std::move(req.data);
     pub.info = subscribed ? info_for(sub->second) : info_for(subscription{});
     p.body = std::move(pub);
-    busy_ = true;
+    // No need to wait before the next command: publications of one connection reach the
+    // channel's home shard in order, so a batch of publishes flows through in one go.
     auto weak = weak_from_this();
     ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p)), [weak, id] {
         if (auto self = weak.lock(); self && !self->closed_) {
             self->reply(pc::reply{id, pc::publish_result{}});
-            self->finish_command();
         }
     });
 }
