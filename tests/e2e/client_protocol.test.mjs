@@ -426,6 +426,49 @@ describe('liveness and limits', () => {
     assert.equal((await disconnected).code, 3500);
   });
 
+  test('anonymous and insecure modes', async (t) => {
+    const anon = await startServer(t, { client: { allow_anonymous_connect_without_token: true } });
+    const a = client(t, anon.port);
+    a.connect();
+    await a.ready(5000);
+    const s = a.newSubscription('anon-news'); // allow_subscribe_for_client needs a user: refused
+    const refused = once(s, 'unsubscribed');
+    s.subscribe();
+    assert.equal((await refused).code, 103);
+    const strict = client(t, (await startServer(t)).port);
+    const disconnected = once(strict, 'disconnected');
+    strict.connect();
+    assert.equal((await disconnected).code, 3501, 'no credentials without anonymous access');
+    const insecure = await startServer(t, { client: { insecure: true } });
+    const i = client(t, insecure.port);
+    i.connect();
+    const is = i.newSubscription('locked:anything');
+    is.subscribe();
+    await is.ready(5000);
+    await is.publish({ ok: true });
+  });
+
+  test('subscription token refresh (sub_refresh) keeps the subscription', async (t) => {
+    const { port } = await startServer(t, { client: { expired_sub_close_delay: '1s' } });
+    const c = client(t, port, { token: token('erin') });
+    c.connect();
+    let calls = 0;
+    const s = c.newSubscription('$private:refreshing', {
+      getToken: async ({ channel }) => {
+        calls += 1;
+        return hs({ sub: 'erin', channel, exp: now() + (calls === 1 ? 2 : 60) });
+      },
+    });
+    let unsubscribed = false;
+    s.on('unsubscribed', () => { unsubscribed = true; });
+    s.subscribe();
+    await s.ready(5000);
+    await new Promise((r) => setTimeout(r, 4500));
+    assert.ok(calls >= 2, 'getToken called again for sub_refresh');
+    assert.equal(s.state, 'subscribed');
+    assert.equal(unsubscribed, false);
+  });
+
   test('origin check: listed origins pass, others get 403', async (t) => {
     const { port } = await startServer(t);
     const { WebSocket } = await import('./lib/clients.mjs');
