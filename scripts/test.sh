@@ -16,4 +16,7 @@ for flavour in release asan; do
     echo "== tests ($flavour)"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 600 || status=1
 done
+# libFuzzer targets (clang, ASan + UBSan), briefly: decoders, JWT, config parsing.
+echo "== fuzz (${FUZZ_SECONDS:-10}s per target)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || status=1
 exit $status

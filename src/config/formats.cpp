@@ -54,19 +54,27 @@ json::value yaml_scalar(const YAML::Node& node) {
     return json::value(s);
 }
 
-json::value from_yaml(const YAML::Node& node) {
+// YAML aliases share nodes; copying them out can expand a few hundred bytes into billions of
+// values ("billion laughs"). Config files are small: cap the values converted.
+constexpr std::size_t max_yaml_values = 1'000'000;
+
+json::value from_yaml(const YAML::Node& node, std::size_t& budget) {
+    if (budget == 0) {
+        throw config_error("too many values (nested YAML aliases?)");
+    }
+    --budget;
     switch (node.Type()) {
     case YAML::NodeType::Map: {
         json::object o;
         for (const auto& kv : node) {
-            o[kv.first.as<std::string>()] = from_yaml(kv.second);
+            o[kv.first.as<std::string>()] = from_yaml(kv.second, budget);
         }
         return o;
     }
     case YAML::NodeType::Sequence: {
         json::array a;
         for (const auto& item : node) {
-            a.push_back(from_yaml(item));
+            a.push_back(from_yaml(item, budget));
         }
         return a;
     }
@@ -265,7 +273,10 @@ json::object parse_text(std::string_view text, file_format format, std::string_v
     case file_format::yaml:
         try {
             const YAML::Node node = YAML::Load(std::string(text));
-            root = node.IsNull() ? json::value(json::object{}) : from_yaml(node);
+            std::size_t budget = max_yaml_values;
+            root = node.IsNull() ? json::value(json::object{}) : from_yaml(node, budget);
+        } catch (const config_error& e) {
+            throw config_error(where + ": invalid YAML: " + e.what());
         } catch (const YAML::Exception& e) {
             throw config_error(where + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +
                                ": " + e.msg);

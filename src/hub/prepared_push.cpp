@@ -7,7 +7,11 @@ namespace gyre::hub {
 
 const shared_bytes& prepared_push::frame(wire w) const {
     const auto i = static_cast<std::size_t>(w);
-    std::call_once(once_[i], [&] {
+    if (ready_[i].load(std::memory_order_acquire)) {
+        return frames_[i];
+    }
+    const std::lock_guard lock(encode_mutex_);
+    if (!ready_[i].load(std::memory_order_relaxed)) {
         namespace pc = protocol::client;
         std::string out;
         if (w == wire::json) {
@@ -21,7 +25,8 @@ const shared_bytes& prepared_push::frame(wire w) const {
                 out, push_, pc::push_form::bidirectional, pc::protobuf::framing::delimited);
         }
         frames_[i] = shared_bytes(std::move(out));
-    });
+        ready_[i].store(true, std::memory_order_release);
+    }
     return frames_[i];
 }
 

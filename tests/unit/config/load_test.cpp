@@ -429,6 +429,17 @@ TEST(config_errors, broken_files_name_format_and_line) {
     EXPECT_NE(error_of("b.json", "[1,2]").find("top level must be an object"), std::string::npos);
 }
 
+TEST(config_errors, yaml_alias_bomb_is_refused_quickly) {
+    std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+    for (char c = 'b'; c <= 'j'; ++c) {
+        const char prev = static_cast<char>(c - 1);
+        text += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" +
+                prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
+                ", *" + prev + "]\n";
+    }
+    EXPECT_NE(error_of("bomb.yaml", text).find("too many values"), std::string::npos);
+}
+
 TEST(config_errors, wrong_types_name_key_value_and_expectation) {
     EXPECT_EQ(error_of("t.json", R"({"http_server":{"port":"abc"}})"),
               "invalid value for http_server.port: \"abc\" (expected an integer)");

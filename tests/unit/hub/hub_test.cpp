@@ -1,0 +1,173 @@
+// hub::hub (channel -> local subscribers, broadcast) and hub::prepared_push (encode once per
+// wire format, shared by every subscriber and thread).
+#include "hub/hub.hpp"
+#include "hub/prepared_push.hpp"
+#include "hub/subscriber.hpp"
+#include "protocol/client/json_codec.hpp"
+#include "protocol/client/protobuf_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstddef>
+#include <latch>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+namespace gyre::hub {
+namespace {
+
+namespace pc = protocol::client;
+
+class recording_subscriber final : public subscriber {
+public:
+    void deliver(const prepared_push_ptr& p) override { received_.push_back(p); }
+
+    const std::vector<prepared_push_ptr>& received() const noexcept { return received_; }
+
+private:
+    std::vector<prepared_push_ptr> received_;
+};
+
+prepared_push_ptr publication(std::string channel, std::string data) {
+    pc::publication pub;
+    pub.data = std::move(data);
+    pc::push p;
+    p.channel = std::move(channel);
+    p.body = std::move(pub);
+    return std::make_shared<const prepared_push>(std::move(p));
+}
+
+TEST(hub, add_reports_the_first_subscriber_of_a_channel) {
+    hub h;
+    recording_subscriber a;
+    recording_subscriber b;
+    EXPECT_TRUE(h.add("news", &a));
+    EXPECT_FALSE(h.add("news", &b));
+    EXPECT_TRUE(h.add("chat:1", &a)); // first on another channel
+    EXPECT_EQ(h.subscribers("news"), 2U);
+    EXPECT_EQ(h.subscribers("chat:1"), 1U);
+    EXPECT_EQ(h.subscribers("other"), 0U);
+    EXPECT_EQ(h.channels(), 2U);
+}
+
+TEST(hub, remove_reports_the_last_subscriber_of_a_channel) {
+    hub h;
+    recording_subscriber a;
+    recording_subscriber b;
+    h.add("news", &a);
+    h.add("news", &b);
+    EXPECT_FALSE(h.remove("news", &a));
+    EXPECT_EQ(h.subscribers("news"), 1U);
+    EXPECT_TRUE(h.remove("news", &b));
+    EXPECT_EQ(h.subscribers("news"), 0U);
+    EXPECT_EQ(h.channels(), 0U);
+    // The channel is gone: adding again is a first subscriber once more.
+    EXPECT_TRUE(h.add("news", &b));
+}
+
+TEST(hub, removing_an_unknown_subscriber_changes_nothing) {
+    hub h;
+    recording_subscriber a;
+    recording_subscriber stranger;
+    EXPECT_FALSE(h.remove("news", &a)); // unknown channel
+    h.add("news", &a);
+    EXPECT_FALSE(h.remove("news", &stranger));
+    EXPECT_EQ(h.subscribers("news"), 1U);
+    EXPECT_EQ(h.channels(), 1U);
+}
+
+TEST(hub, broadcast_reaches_each_local_subscriber_of_the_channel_once) {
+    hub h;
+    std::array<recording_subscriber, 5> subs;
+    recording_subscriber elsewhere;
+    for (auto& s : subs) {
+        h.add("news", &s);
+    }
+    h.add("sport", &elsewhere);
+
+    const auto p = publication("news", R"({"text":"hello"})");
+    h.broadcast(p);
+    for (const auto& s : subs) {
+        ASSERT_EQ(s.received().size(), 1U);
+        EXPECT_EQ(s.received().front(), p); // the same shared object, not a copy
+    }
+    EXPECT_TRUE(elsewhere.received().empty());
+
+    // After a removal (swap with the last), every remaining subscriber still gets one copy.
+    h.remove("news", &subs[1]);
+    h.broadcast(publication("news", "2"));
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        EXPECT_EQ(subs[i].received().size(), i == 1 ? 1U : 2U) << "subscriber " << i;
+    }
+    h.broadcast(publication("nobody", "3")); // no such channel: a no-op
+    EXPECT_TRUE(elsewhere.received().empty());
+}
+
+TEST(prepared_push, json_frame_is_the_bidirectional_push) {
+    const auto p = publication("news", R"({"text":"hello"})");
+    EXPECT_EQ(p->channel(), "news");
+    EXPECT_EQ(p->kind(), pc::push_kind::pub);
+    // Spec protocol.md section 2.10.
+    EXPECT_EQ(p->frame(wire::json).view(),
+              R"({"push":{"channel":"news","pub":{"data":{"text":"hello"}}}})");
+}
+
+TEST(prepared_push, protobuf_frame_is_a_delimited_reply_with_the_push) {
+    const auto p = publication("news", "\x01\x02binary");
+    const auto& frame = p->frame(wire::protobuf);
+    const auto replies = pc::protobuf::decode_replies(frame.view());
+    ASSERT_TRUE(replies);
+    ASSERT_EQ(replies->size(), 1U);
+    const auto* push = std::get_if<pc::push>(&replies->front().body);
+    ASSERT_NE(push, nullptr);
+    EXPECT_EQ(*push, p->push());
+}
+
+TEST(prepared_push, frame_is_encoded_once_and_shared) {
+    const auto p = publication("news", R"({"n":1})");
+    for (const auto w : {wire::json, wire::protobuf}) {
+        const shared_bytes& first = p->frame(w);
+        const shared_bytes& second = p->frame(w);
+        EXPECT_EQ(&first, &second);
+        EXPECT_EQ(first.data(), second.data()); // same bytes, not an equal re-encoding
+        EXPECT_FALSE(first.empty());
+        const shared_bytes copy = first; // what a subscriber's outbox keeps
+        EXPECT_EQ(copy.data(), p->frame(w).data());
+    }
+    EXPECT_NE(p->frame(wire::json).view(), p->frame(wire::protobuf).view());
+}
+
+TEST(prepared_push, concurrent_first_calls_share_one_encoding) {
+    constexpr std::size_t threads = 4;
+    // Fresh pushes each round, so the threads race on the first (encoding) call every time.
+    for (int round = 0; round < 50; ++round) {
+        const auto p = publication("news", R"({"round":)" + std::to_string(round) + "}");
+        for (const auto w : {wire::json, wire::protobuf}) {
+            std::array<const shared_bytes*, threads> frames{};
+            std::array<const char*, threads> bytes{};
+            std::latch start(threads);
+            std::vector<std::jthread> pool;
+            for (std::size_t t = 0; t < threads; ++t) {
+                pool.emplace_back([&, t] {
+                    start.arrive_and_wait();
+                    frames[t] = &p->frame(w);
+                    bytes[t] = frames[t]->data();
+                });
+            }
+            pool.clear(); // joins
+            for (std::size_t t = 1; t < threads; ++t) {
+                ASSERT_EQ(frames[t], frames[0]) << "round " << round << " thread " << t;
+                ASSERT_EQ(bytes[t], bytes[0]) << "round " << round << " thread " << t;
+            }
+            ASSERT_NE(bytes[0], nullptr);
+            ASSERT_EQ(frames[0]->view(), p->frame(w).view());
+        }
+    }
+}
+
+} // namespace
+} // namespace gyre::hub
