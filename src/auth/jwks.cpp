@@ -1,5 +1,6 @@
 #include "auth/jwks.hpp"
 
+#include "auth/detail/openssl.hpp"
 #include "core/base64.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,21 +21,10 @@ namespace {
 
 namespace json = boost::json;
 
-struct bn_free {
-    void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-
-struct param_bld_free {
-    void operator()(OSSL_PARAM_BLD* b) const noexcept { OSSL_PARAM_BLD_free(b); }
-};
-
-struct param_free {
-    void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
-};
-
-struct pkey_ctx_free {
-    void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
-};
+using detail::bn_free;
+using detail::param_bld_free;
+using detail::param_free;
+using detail::pkey_ctx_free;
 
 using bn_ptr = std::unique_ptr<BIGNUM, bn_free>;
 

@@ -1,7 +1,9 @@
 #include "auth/token_verifier.hpp"
 
+#include "auth/detail/openssl.hpp"
 #include "auth/jwt.hpp"
 #include "config/error.hpp"
+#include "core/strings.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -31,25 +33,11 @@ namespace {
 
 namespace json = boost::json;
 
-struct bio_free {
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-
-struct x509_free {
-    void operator()(X509* x) const noexcept { X509_free(x); }
-};
-
-struct md_ctx_free {
-    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-
-struct bn_free {
-    void operator()(BIGNUM* b) const noexcept { BN_free(b); }
-};
-
-struct ecdsa_sig_free {
-    void operator()(ECDSA_SIG* s) const noexcept { ECDSA_SIG_free(s); }
-};
+using detail::bio_free;
+using detail::bn_free;
+using detail::ecdsa_sig_free;
+using detail::md_ctx_free;
+using detail::x509_free;
 
 const auto* as_bytes(std::string_view s) noexcept {
     return reinterpret_cast<const unsigned char*>(s.data());
@@ -462,19 +450,6 @@ std::size_t scheme_length(std::string_view url) {
     return 0;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /// Whether an expanded JWKS URL may be fetched: http(s), no control characters or spaces, and a
 /// percent-decoded path that Go's path.Clean leaves as it is (Centrifugo's resolveURL refuses
 /// the rest as "path traversal": "." and ".." segments, "//", a trailing '/').
@@ -498,8 +473,8 @@ bool url_is_safe(std::string_view url) {
             path += rest[i];
             continue;
         }
-        const int hi = i + 2 < rest.size() ? hex_value(rest[i + 1]) : -1;
-        const int lo = hi >= 0 ? hex_value(rest[i + 2]) : -1;
+        const int hi = i + 2 < rest.size() ? strings::hex_digit(rest[i + 1]) : -1;
+        const int lo = hi >= 0 ? strings::hex_digit(rest[i + 2]) : -1;
         if (lo < 0) {
             return false; // url.Parse: invalid URL escape
         }

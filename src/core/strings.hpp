@@ -16,6 +16,20 @@ std::vector<std::string> split_whitespace(std::string_view s);
 /// Centrifugo's origin patterns: '*' matches any run of characters, comparison is case-insensitive.
 bool glob_match(std::string_view pattern, std::string_view text);
 
+/// The value of a hexadecimal digit, or -1.
+constexpr int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
 /// Compares in time independent of where the inputs first differ (API keys, passwords).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 

@@ -1,5 +1,7 @@
 #include "server/router.hpp"
 
+#include "core/strings.hpp"
+
 #include <cctype>
 
 namespace gyre::server {
@@ -22,28 +24,16 @@ std::string_view http_request::header(std::string_view name) const noexcept {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 std::string percent_decode(std::string_view s) {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+') {
             out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
-                   hex_value(s[i + 2]) >= 0) {
-            out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < s.size() && strings::hex_digit(s[i + 1]) >= 0 &&
+                   strings::hex_digit(s[i + 2]) >= 0) {
+            out +=
+                static_cast<char>(strings::hex_digit(s[i + 1]) * 16 + strings::hex_digit(s[i + 2]));
             i += 2;
         } else {
             out += s[i];

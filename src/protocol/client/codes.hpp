@@ -4,6 +4,7 @@
 // text and reconnect advice. Use the constexpr values; never invent reason strings elsewhere.
 #pragma once
 
+#include "model/disconnect.hpp"
 #include "protocol/client/messages.hpp"
 
 #include <array>
@@ -86,50 +87,10 @@ inline constexpr unsubscribe_code_info expired{2501, "subscription expired"};
 inline constexpr unsubscribe_code_info state_invalidated{2502, "state invalidated"};
 } // namespace unsubscribe_codes
 
-/// One disconnect kind (§4.3): sent as the WebSocket close code + reason, or as a disconnect
-/// push on emulation and unidirectional transports. `reconnect` is the advice implied by the
-/// code range (3000-3499 and 4000-4499 reconnect, 3500-3999 and 4500-4999 do not).
-struct disconnect_code_info {
-    std::uint32_t code;
-    std::string_view reason;
-    bool reconnect;
-
-    disconnect_push to_push() const { return disconnect_push{code, std::string(reason), false}; }
-};
-
-/// Reconnect advice for any disconnect code, as the SDKs compute it (§4.3, §10.7).
-constexpr bool disconnect_reconnects(std::uint32_t code) noexcept {
-    return code < 3500 || code >= 5000 || (code >= 4000 && code < 4500);
+/// The disconnect push for emulation and unidirectional transports. The codes and reasons
+/// themselves live in model/disconnect.hpp (one list for every layer).
+inline disconnect_push to_push(const model::disconnect& d) {
+    return disconnect_push{d.code, std::string(d.reason), false};
 }
-
-namespace disconnects {
-/// Plain close: no close frame / code is sent, the connection is just dropped.
-inline constexpr disconnect_code_info connection_closed{3000, "connection closed", true};
-inline constexpr disconnect_code_info shutdown{3001, "shutdown", true};
-inline constexpr disconnect_code_info server_error{3004, "internal server error", true};
-inline constexpr disconnect_code_info expired{3005, "connection expired", true};
-inline constexpr disconnect_code_info subscription_expired{3006, "subscription expired", true};
-/// Outgoing queue above client.queue_max_size.
-inline constexpr disconnect_code_info slow{3008, "slow", true};
-inline constexpr disconnect_code_info write_error{3009, "write error", true};
-inline constexpr disconnect_code_info insufficient_state{3010, "insufficient state", true};
-inline constexpr disconnect_code_info force_reconnect{3011, "force reconnect", true};
-inline constexpr disconnect_code_info no_pong{3012, "no pong", true};
-inline constexpr disconnect_code_info too_many_requests{3013, "too many requests", true};
-/// JS >= 5.6 / Centrifugo >= 6.8: client also drops its token and cached positions.
-inline constexpr disconnect_code_info state_invalidated{3014, "state invalidated", true};
-inline constexpr disconnect_code_info invalid_token{3500, "invalid token", false};
-inline constexpr disconnect_code_info bad_request{3501, "bad request", false};
-inline constexpr disconnect_code_info stale{3502, "stale", false};
-/// Centrifuge's default when a disconnect is requested without a code.
-inline constexpr disconnect_code_info force_no_reconnect{3503, "force disconnect", false};
-inline constexpr disconnect_code_info connection_limit{3504, "connection limit", false};
-inline constexpr disconnect_code_info channel_limit{3505, "channel limit", false};
-/// E.g. a JSON client would receive a payload that is not valid JSON.
-inline constexpr disconnect_code_info inappropriate_protocol{3506, "inappropriate protocol", false};
-inline constexpr disconnect_code_info permission_denied{3507, "permission denied", false};
-inline constexpr disconnect_code_info not_available{3508, "not available", false};
-inline constexpr disconnect_code_info too_many_errors{3509, "too many errors", false};
-} // namespace disconnects
 
 } // namespace gyre::protocol::client

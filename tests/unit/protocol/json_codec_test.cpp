@@ -163,12 +163,12 @@ TEST(JsonEncode, SpecExamplePushes) {
         enc_push(push{0, "#42", subscribe_push{true, "xyz", 3, true, ""}}),
         R"({"push":{"channel":"#42","subscribe":{"recoverable":true,"epoch":"xyz","offset":3,)"
         R"("positioned":true}}})");
-    EXPECT_EQ(enc_push(push{0, "", disconnects::shutdown.to_push()}),
+    EXPECT_EQ(enc_push(push{0, "", to_push(model::disconnects::shutdown)}),
               R"({"push":{"disconnect":{"code":3001,"reason":"shutdown"}}})");
     EXPECT_EQ(enc_push(push{0, "", refresh_push{true, 10}}),
               R"({"push":{"refresh":{"expires":true,"ttl":10}}})");
     // The same push inside a Reply value.
-    EXPECT_EQ(enc(reply{0, push{0, "", disconnects::shutdown.to_push()}}),
+    EXPECT_EQ(enc(reply{0, push{0, "", to_push(model::disconnects::shutdown)}}),
               R"({"push":{"disconnect":{"code":3001,"reason":"shutdown"}}})");
 }
 
@@ -181,7 +181,7 @@ TEST(JsonEncode, UnidirectionalPushesAreBare) {
     EXPECT_EQ(enc_push(push{0, "", c}, push_form::unidirectional),
               R"({"connect":{"client":"c","version":"v","ping":25,"session":"s"}})");
     EXPECT_EQ(enc_push(push{}, push_form::unidirectional), "{}");
-    EXPECT_EQ(enc_push(push{0, "", disconnects::bad_request.to_push()}, push_form::unidirectional),
+    EXPECT_EQ(enc_push(push{0, "", to_push(model::disconnects::bad_request)}, push_form::unidirectional),
               R"({"disconnect":{"code":3501,"reason":"bad request"}})");
     publication pub{.data = "1", .offset = 2};
     auto uni = json::encode_publication_push("n", pub, push_form::unidirectional);

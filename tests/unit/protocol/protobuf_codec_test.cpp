@@ -222,7 +222,7 @@ TEST(ProtobufEncode, PushesInsideReply) {
     EXPECT_EQ(bare_push(push{0, "#42", subscribe_push{true, "xyz", 3, true, ""}},
                         push_form::bidirectional),
               "221212032334324a0b0801220378797a28033001");
-    EXPECT_EQ(bare_push(push{0, "", disconnects::shutdown.to_push()}, push_form::bidirectional),
+    EXPECT_EQ(bare_push(push{0, "", to_push(model::disconnects::shutdown)}, push_form::bidirectional),
               "220f5a0d08b917120873687574646f776e");
     EXPECT_EQ(bare_push(push{0, "", refresh_push{true, 10}}, push_form::bidirectional),
               "220662040801100a");
@@ -714,7 +714,7 @@ std::vector<reply> sample_replies() {
         reply{0, push{0, "", message_push{"m"}}},
         reply{0, push{0, "ch", subscribe_push{true, "e", 1, true, "d"}}},
         reply{0, push{0, "", connect_push{.client = "c", .subs = {{"x", sres}}, .pong = true}}},
-        reply{0, push{0, "", disconnects::no_pong.to_push()}},
+        reply{0, push{0, "", to_push(model::disconnects::no_pong)}},
         reply{0, push{0, "", refresh_push{true, 1}}},
         reply{},
     };

@@ -1,5 +1,7 @@
 #include "protocol/client/detail/json_reader.hpp"
 
+#include "core/strings.hpp"
+
 #include <bitset>
 #include <cstring>
 #include <limits>
@@ -14,19 +16,6 @@ constexpr bool is_ws(char c) noexcept {
 
 constexpr bool is_digit(char c) noexcept {
     return c >= '0' && c <= '9';
-}
-
-constexpr int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 constexpr unsigned char byte_at(std::string_view s, std::size_t i) noexcept {
@@ -143,7 +132,7 @@ codec_error json_reader::scan_escape(std::size_t& i) const noexcept {
         return codec_error::invalid_json;
     }
     for (std::size_t k = 2; k < 6; ++k) {
-        if (hex_value(text_[i + k]) < 0) {
+        if (strings::hex_digit(text_[i + k]) < 0) {
             return codec_error::invalid_json;
         }
     }
@@ -323,7 +312,7 @@ codec_error json_reader::unescape_unicode(std::size_t& i, std::string& out) cons
         }
         v = 0;
         for (std::size_t k = 0; k < 4; ++k) {
-            const int h = hex_value(text_[at + k]);
+            const int h = strings::hex_digit(text_[at + k]);
             if (h < 0) {
                 return false;
             }
