@@ -21,8 +21,12 @@ inline constexpr std::size_t wire_count = 2;
 
 class prepared_push {
 public:
-    explicit prepared_push(protocol::client::push p)
-        : push_(std::move(p)) {}
+    explicit prepared_push(protocol::client::push p, std::string except_client = {})
+        : push_(std::move(p))
+        , except_client_(std::move(except_client)) {}
+
+    /// Node-internal control pushes (a disconnect on the personal channel) skip this client.
+    const std::string& except_client() const noexcept { return except_client_; }
 
     const protocol::client::push& push() const noexcept { return push_; }
 
@@ -35,6 +39,7 @@ public:
 
 private:
     protocol::client::push push_;
+    std::string except_client_;
     // Double-checked: after the first encode a read is one acquire load. (std::call_once costs
     // a futex syscall per flag on glibc, about 1.3 us here, which dominates small channels.)
     mutable std::array<std::atomic<bool>, wire_count> ready_{};

@@ -32,8 +32,8 @@ struct settings {
 };
 
 /// Fetches a URL off the shards (JWKS); `done` gets the body, or nullopt on any failure.
-using fetch_fn = std::function<void(std::string url,
-                                    unique_function<void(std::optional<std::string>)> done)>;
+using fetch_fn =
+    std::function<void(std::string url, unique_function<void(std::optional<std::string>)> done)>;
 
 class context {
 public:

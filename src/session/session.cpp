@@ -360,9 +360,25 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             for (const auto& name : *channels) {
                 activate(name);
             }
+            enforce_single_connection();
             finish_command();
         });
     }
+}
+
+void session::enforce_single_connection() {
+    const auto& c = cfg();
+    if (!c.client.personal_channel.single_connection || user_.empty()) {
+        return;
+    }
+    // Every connection of the user is subscribed to the personal channel, on every shard:
+    // a disconnect push there (skipping this client) closes the others with 3504.
+    const auto& ns = c.client.personal_channel.personal_channel_namespace;
+    pc::push p;
+    p.channel = (ns.empty() ? std::string{} : ns + c.channel.namespace_boundary) +
+                c.channel.user_boundary + user_;
+    p.body = pc::to_push(model::disconnects::connection_limit);
+    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p), client_), {});
 }
 
 // ---- subscriptions -----------------------------------------------------------------------
@@ -726,6 +742,13 @@ void session::deliver(const hub::prepared_push_ptr& p) {
     }
     auto& sub = it->second;
     const auto kind = p->kind();
+    if (kind == pc::push_kind::disconnect) {
+        // A control push (personal channel single_connection): never sent as is.
+        if (p->except_client() != client_) {
+            close(model::disconnects::connection_limit);
+        }
+        return;
+    }
     if ((kind == pc::push_kind::join || kind == pc::push_kind::leave) && !sub.join_leave) {
         return;
     }

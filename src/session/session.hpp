@@ -92,6 +92,7 @@ private:
     void handle_refresh(std::uint32_t id, const protocol::client::refresh_request& req);
     void handle_sub_refresh(std::uint32_t id, const protocol::client::sub_refresh_request& req);
     void handle_pong();
+    void enforce_single_connection();
 
     /// Subscribes (hub + home shard), then runs `ready` on this shard. Shared by client-side
     /// and server-side subscriptions.

@@ -36,7 +36,7 @@ async function startServer(t, overrides = {}) {
         { name: 'chat', ...channelDefaults, join_leave: true, force_push_join_leave: true },
         { name: 'locked' },
         { name: 'private', presence: true, allow_presence_for_subscriber: true },
-        { name: 'users', allow_user_limited_channels: true },
+        { name: 'users', allow_user_limited_channels: true, presence: true },
       ],
     },
   };
@@ -424,6 +424,23 @@ describe('liveness and limits', () => {
     const disconnected = once(bad, 'disconnected');
     bad.connect();
     assert.equal((await disconnected).code, 3500);
+  });
+
+  test('personal channel single_connection: a new connection closes the older one (3504)', async (t) => {
+    const { port } = await startServer(t, {
+      client: { subscribe_to_user_personal_channel: { enabled: true, personal_channel_namespace: 'users', single_connection: true } },
+    });
+    const first = await rawPeer(t, port);
+    first.send({ id: 1, connect: { token: token('solo') } });
+    await waitFor(() => first.messages.length >= 1, { what: 'first connect reply' });
+    const other = await rawPeer(t, port);
+    other.send({ id: 1, connect: { token: token('someone-else') } });
+    const second = await rawPeer(t, port);
+    second.send({ id: 1, connect: { token: token('solo') } });
+    assert.deepEqual(await first.waitClose(), { code: 3504, reason: 'connection limit' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(second.closed, null, 'the newest connection stays');
+    assert.equal(other.closed, null, 'other users are untouched');
   });
 
   test('anonymous and insecure modes', async (t) => {
