@@ -64,7 +64,8 @@ token_options bind_token(const json::object& t) {
     o.issuer = str(t, "issuer");
     o.issuer_regex = str(t, "issuer_regex");
     o.user_id_claim = str(t, "user_id_claim");
-    o.insecure_skip_jwks_endpoint_safety_check = flag(t, "insecure_skip_jwks_endpoint_safety_check");
+    o.insecure_skip_jwks_endpoint_safety_check =
+        flag(t, "insecure_skip_jwks_endpoint_safety_check");
     return o;
 }
 
@@ -354,6 +355,8 @@ config bind_and_validate(const json::object& t) {
     c.websocket.disabled = flag(t, "websocket.disabled");
     c.websocket.handler_prefix = str(t, "websocket.handler_prefix");
     c.websocket.message_size_limit = num(t, "websocket.message_size_limit");
+    c.websocket.read_buffer_size = num(t, "websocket.read_buffer_size");
+    c.websocket.write_buffer_size = num(t, "websocket.write_buffer_size");
     c.websocket.write_timeout = dur(t, "websocket.write_timeout");
 
     c.health = {flag(t, "health.enabled"), str(t, "health.handler_prefix")};

@@ -166,6 +166,8 @@ struct config {
         bool disabled = false;
         std::string handler_prefix = "/connection/websocket";
         std::int64_t message_size_limit = 65536;
+        std::int64_t read_buffer_size = 0;  ///< 0 = system default
+        std::int64_t write_buffer_size = 0; ///< 0 = system default
         duration write_timeout = std::chrono::milliseconds(1000);
     } websocket;
 

@@ -38,6 +38,20 @@ public:
         ws_.set_option(ws::stream_base::timeout::suggested(beast::role_type::server));
         ws_.auto_fragment(false);
         ws_.read_message_max(static_cast<std::size_t>(cfg.websocket.message_size_limit));
+        // websocket.read_buffer_size / write_buffer_size: socket buffers, as Go's upgrader sizes
+        // its I/O buffers; 0 keeps the system defaults.
+        auto& socket = beast::get_lowest_layer(ws_).socket();
+        beast::error_code ignored;
+        if (cfg.websocket.read_buffer_size > 0) {
+            socket.set_option(net::socket_base::receive_buffer_size(
+                                  static_cast<int>(cfg.websocket.read_buffer_size)),
+                              ignored);
+        }
+        if (cfg.websocket.write_buffer_size > 0) {
+            socket.set_option(net::socket_base::send_buffer_size(
+                                  static_cast<int>(cfg.websocket.write_buffer_size)),
+                              ignored);
+        }
         ws_.set_option(ws::stream_base::decorator([subprotocol](ws::response_type& res) {
             res.set(http::field::server, "gyre");
             if (!subprotocol.empty()) {
