@@ -181,8 +181,9 @@ TEST(JsonEncode, UnidirectionalPushesAreBare) {
     EXPECT_EQ(enc_push(push{0, "", c}, push_form::unidirectional),
               R"({"connect":{"client":"c","version":"v","ping":25,"session":"s"}})");
     EXPECT_EQ(enc_push(push{}, push_form::unidirectional), "{}");
-    EXPECT_EQ(enc_push(push{0, "", to_push(model::disconnects::bad_request)}, push_form::unidirectional),
-              R"({"disconnect":{"code":3501,"reason":"bad request"}})");
+    EXPECT_EQ(
+        enc_push(push{0, "", to_push(model::disconnects::bad_request)}, push_form::unidirectional),
+        R"({"disconnect":{"code":3501,"reason":"bad request"}})");
     publication pub{.data = "1", .offset = 2};
     auto uni = json::encode_publication_push("n", pub, push_form::unidirectional);
     ASSERT_TRUE(uni.has_value());

@@ -222,8 +222,9 @@ TEST(ProtobufEncode, PushesInsideReply) {
     EXPECT_EQ(bare_push(push{0, "#42", subscribe_push{true, "xyz", 3, true, ""}},
                         push_form::bidirectional),
               "221212032334324a0b0801220378797a28033001");
-    EXPECT_EQ(bare_push(push{0, "", to_push(model::disconnects::shutdown)}, push_form::bidirectional),
-              "220f5a0d08b917120873687574646f776e");
+    EXPECT_EQ(
+        bare_push(push{0, "", to_push(model::disconnects::shutdown)}, push_form::bidirectional),
+        "220f5a0d08b917120873687574646f776e");
     EXPECT_EQ(bare_push(push{0, "", refresh_push{true, 10}}, push_form::bidirectional),
               "220662040801100a");
 }
