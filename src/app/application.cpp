@@ -128,6 +128,32 @@ int run_server(const config::load_options& options) {
         GYRE_LOG_WARN("{}", w);
     }
     auto cfg = std::make_shared<const config::config>(std::move(loaded.cfg));
+    if (cfg->tree.at("http_server").at("tls").at("enabled").as_bool() ||
+        cfg->tree.at("http_server").at("tls_autocert").at("enabled").as_bool()) {
+        // Serving plaintext where TLS was asked for would be worse than not starting.
+        GYRE_LOG_ERROR("http_server.tls is not available in this build yet; terminate TLS in a "
+                       "proxy in front of gyre");
+        return 1;
+    }
+    for (const char* section : {"admin",
+                                "prometheus",
+                                "sse",
+                                "http_stream",
+                                "uni_websocket",
+                                "uni_sse",
+                                "uni_http_stream",
+                                "uni_grpc",
+                                "grpc_api",
+                                "swagger",
+                                "debug",
+                                "webtransport",
+                                "init"}) {
+        const auto& o = cfg->tree.at(section).as_object();
+        if (o.at("enabled").as_bool()) {
+            GYRE_LOG_WARN(
+                "{}.enabled is set but {} is not available in this build yet", section, section);
+        }
+    }
     if (cfg->engine.type != "memory") {
         GYRE_LOG_ERROR("engine.type \"{}\" is not available in this build yet; use \"memory\"",
                        cfg->engine.type);

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -93,11 +94,40 @@ int fail(const std::string& message) {
     return 1;
 }
 
+// Centrifugo loads a .env file from the working directory before reading the environment;
+// variables already set in the environment win.
+std::vector<std::pair<std::string, std::string>> environment_with_dotenv() {
+    auto env = config::process_environment();
+    std::ifstream in(".env");
+    std::string line;
+    while (in && std::getline(in, line)) {
+        if (line.starts_with("export ")) {
+            line.erase(0, 7);
+        }
+        const auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) {
+            continue;
+        }
+        std::string key = line.substr(0, eq);
+        std::string value = line.substr(eq + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+            value.back() == value.front()) {
+            value = value.substr(1, value.size() - 2);
+        }
+        const bool set =
+            std::any_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == key; });
+        if (!set) {
+            env.emplace_back(std::move(key), std::move(value));
+        }
+    }
+    return env;
+}
+
 config::load_options config_only(const std::string& path, bool required) {
     config::load_options o;
     o.file = path;
     o.file_required = required;
-    o.environment = config::process_environment();
+    o.environment = environment_with_dotenv();
     return o;
 }
 

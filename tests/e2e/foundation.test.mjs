@@ -286,3 +286,24 @@ test('serve: static files for trying a client page, no escaping the directory', 
   assert.match(escape, /^HTTP\/1\.1 404 /);
   await s.stop();
 });
+
+test('.env in the working directory is loaded; the environment wins over it', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  fs.writeFileSync(path.join(dir, '.env'), `# comment\nCENTRIFUGO_HTTP_SERVER_PORT=${port}\nexport CENTRIFUGO_HEALTH_ENABLED="true"\nCENTRIFUGO_LOG_LEVEL=error\n`);
+  const s = await startGyre(t, { args: [], cwd: dir, env: { CENTRIFUGO_LOG_LEVEL: 'info' } });
+  assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+  assert.match(s.output, /serving .*health endpoints/, 'info level from the environment, not .env');
+});
+
+test('TLS asked for but not available stops start-up; unavailable endpoints warn', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const tls = writeJson(path.join(dir, 'tls.json'), { http_server: { port, tls: { enabled: true } } });
+  const r = runGyre(['-c', tls]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /http_server\.tls is not available/);
+  const admin = writeJson(path.join(dir, 'admin.json'), { http_server: { port }, admin: { enabled: true } });
+  const s = await startGyre(t, { args: ['-c', admin] });
+  assert.match(s.output, /admin\.enabled is set but admin is not available/);
+});
