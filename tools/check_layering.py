@@ -18,7 +18,7 @@ ALLOWED = {
     "node": {"hub", "engine", "config", "runtime", "model", "protocol", "core"},
     "session": {"node", "hub", "protocol", "auth", "config", "model", "core"},
     "transport": {"session", "hub", "runtime", "model", "config", "core"},
-    "api": {"node", "protocol", "config", "model", "core"},
+    "api": {"session", "node", "hub", "runtime", "protocol", "config", "model", "core"},
     "server": {"transport", "api", "runtime", "config", "core"},
     "app": None,  # the composition root may include everything
 }

@@ -1,11 +1,14 @@
 #include "app/application.hpp"
 
+#include "api/executor.hpp"
 #include "app/logging.hpp"
 #include "auth/jwks.hpp"
 #include "config/live.hpp"
 #include "core/log.hpp"
+#include "core/uuid.hpp"
 #include "node/node.hpp"
 #include "runtime/shard_set.hpp"
+#include "server/api_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/static_files.hpp"
 #include "session/context.hpp"
@@ -51,7 +54,9 @@ struct routes {
 
 // Endpoint groups and where they go, as Centrifugo splits them: connection transports on the
 // external port; API, admin, metrics and health on the internal port when one is configured.
-routes build_routes(const config::config& cfg, const transport::websocket_endpoint& ws) {
+routes build_routes(const config::config& cfg,
+                    const transport::websocket_endpoint& ws,
+                    const std::shared_ptr<api::executor>& api) {
     routes r;
     if (!cfg.websocket.disabled) {
         r.external_upgrades->emplace_back(
@@ -67,6 +72,20 @@ routes build_routes(const config::config& cfg, const transport::websocket_endpoi
         r.internal = std::make_shared<server::router>();
     }
     server::router& ops = r.internal ? *r.internal : *r.external;
+    if (!cfg.http_api.disabled) {
+        server::router& target = cfg.http_api.external ? *r.external : ops;
+        server::add_api_routes(target,
+                               api,
+                               {cfg.http_api.handler_prefix,
+                                cfg.http_api.key,
+                                cfg.http_api.insecure,
+                                cfg.http_api.error_mode == "transport"});
+        target.describe("api");
+        if (cfg.http_api.key.empty() && !cfg.http_api.insecure) {
+            GYRE_LOG_WARN("http_api.key is not set: every server API call will get 401; set "
+                          "http_api.key (or http_api.insecure for development)");
+        }
+    }
     if (cfg.health.enabled) {
         ops.add_sync(cfg.health.handler_prefix, [](const server::http_request&) {
             return server::http_response::json(200, "{}");
@@ -191,7 +210,8 @@ int run_server(const config::load_options& options) {
                         });
         });
     transport::registry connections(shards);
-    routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections});
+    auto api_executor = std::make_shared<api::executor>(ctx, random_uuid());
+    routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
     std::vector<server::listener> listeners{
         {cfg->http_server.address, cfg->http_server.port, r.external, r.external_upgrades}};
     if (r.internal) {

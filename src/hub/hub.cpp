@@ -7,6 +7,7 @@ namespace gyre::hub {
 bool hub::add(const std::string& channel, subscriber* s) {
     auto& subs = channels_[channel];
     subs.push_back(s);
+    ++subscriptions_;
     return subs.size() == 1;
 }
 
@@ -20,6 +21,7 @@ bool hub::remove(const std::string& channel, subscriber* s) {
     if (pos != subs.end()) {
         *pos = subs.back(); // order among subscribers does not matter
         subs.pop_back();
+        --subscriptions_;
     }
     if (subs.empty()) {
         channels_.erase(it);

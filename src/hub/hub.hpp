@@ -26,8 +26,20 @@ public:
 
     std::size_t channels() const noexcept { return channels_.size(); }
 
+    /// Subscriptions on this shard (the sum of every channel's local subscribers).
+    std::size_t subscriptions() const noexcept { return subscriptions_; }
+
+    /// Calls `f(channel, local subscribers)` for every channel with local subscribers.
+    template <typename F>
+    void for_each_channel(F&& f) const {
+        for (const auto& [channel, subs] : channels_) {
+            f(channel, subs.size());
+        }
+    }
+
 private:
     std::unordered_map<std::string, std::vector<subscriber*>> channels_;
+    std::size_t subscriptions_ = 0;
 };
 
 } // namespace gyre::hub

@@ -1,28 +1,51 @@
 #include "node/node.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <set>
+#include <unordered_set>
 
 namespace gyre::node {
 
 namespace {
 
-/// One node, no network: a publication goes straight to the channel's home shard.
+/// One node, no network: a publication goes straight to the channel's home shard, which also
+/// remembers idempotency keys (per channel, for the result window) without any lock.
 class memory_broker final : public broker {
 public:
     explicit memory_broker(node& n)
-        : node_(n) {}
+        : node_(n)
+        , states_(n.shards().size()) {}
 
-    void
-    publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done) override {
+    void publish(std::size_t origin,
+                 hub::prepared_push_ptr p,
+                 const publish_options& options,
+                 publish_done done) override {
         const std::string channel = p->channel();
-        node_.on_home(channel, [this, origin, p = std::move(p), done = std::move(done)]() mutable {
-            node_.fan_out(p);
-            if (done) {
-                node_.shards().at(origin).submit(std::move(done));
-            }
-        });
+        node_.on_home(channel,
+                      [this,
+                       origin,
+                       p = std::move(p),
+                       key = options.idempotency_key,
+                       done = std::move(done)]() mutable {
+                          auto& st = states_[node_.home(p->channel())];
+                          const auto now = std::chrono::steady_clock::now();
+                          st.expire(now);
+                          publish_result result;
+                          const bool repeat = !key.empty() && st.seen(p->channel(), key, result);
+                          if (!repeat) {
+                              node_.fan_out(p);
+                              if (!key.empty()) {
+                                  st.remember(p->channel(), std::move(key), result, now);
+                              }
+                          }
+                          if (done) {
+                              node_.shards().at(origin).submit(
+                                  [done = std::move(done), result]() mutable { done(result); });
+                          }
+                      });
     }
 
     void subscribe(const std::string& /*channel*/) override {}
@@ -30,7 +53,56 @@ public:
     void unsubscribe(const std::string& /*channel*/) override {}
 
 private:
+    /// Centrifuge's default idempotent result window.
+    static constexpr std::chrono::minutes result_window{5};
+
+    struct home_state {
+        struct entry {
+            std::chrono::steady_clock::time_point expires;
+            std::string channel;
+            std::string key;
+        };
+
+        std::unordered_map<std::string, std::unordered_map<std::string, publish_result>> results;
+        std::deque<entry> order; // oldest first: keys expire in insertion order
+
+        bool seen(const std::string& channel, const std::string& key, publish_result& out) const {
+            const auto ch = results.find(channel);
+            if (ch == results.end()) {
+                return false;
+            }
+            const auto it = ch->second.find(key);
+            if (it == ch->second.end()) {
+                return false;
+            }
+            out = it->second;
+            return true;
+        }
+
+        void remember(const std::string& channel,
+                      std::string key,
+                      const publish_result& r,
+                      std::chrono::steady_clock::time_point now) {
+            results[channel][key] = r;
+            order.push_back({now + result_window, channel, std::move(key)});
+        }
+
+        void expire(std::chrono::steady_clock::time_point now) {
+            while (!order.empty() && order.front().expires <= now) {
+                const auto& e = order.front();
+                if (const auto ch = results.find(e.channel); ch != results.end()) {
+                    ch->second.erase(e.key);
+                    if (ch->second.empty()) {
+                        results.erase(ch);
+                    }
+                }
+                order.pop_front();
+            }
+        }
+    };
+
     node& node_;
+    std::vector<home_state> states_; // per home shard
 };
 
 } // namespace
@@ -126,8 +198,11 @@ void node::unsubscribe(std::size_t shard, const std::string& channel, hub::subsc
     });
 }
 
-void node::publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done) {
-    broker_->publish(origin, std::move(p), std::move(done));
+void node::publish(std::size_t origin,
+                   hub::prepared_push_ptr p,
+                   const publish_options& options,
+                   publish_done done) {
+    broker_->publish(origin, std::move(p), options, std::move(done));
 }
 
 void node::fan_out(const hub::prepared_push_ptr& p) {
@@ -218,6 +293,121 @@ void node::remove_user_connection(const std::string& user) {
     if (it != user_connections_.end() && --it->second == 0) {
         user_connections_.erase(it);
     }
+}
+
+void node::add_connection(std::size_t shard, const std::string& user, user_connection* c) {
+    auto& st = *states_[shard];
+    st.users[user].push_back(c);
+    ++st.connections;
+}
+
+void node::remove_connection(std::size_t shard, const std::string& user, user_connection* c) {
+    auto& st = *states_[shard];
+    const auto it = st.users.find(user);
+    if (it == st.users.end()) {
+        return;
+    }
+    auto& list = it->second;
+    if (const auto pos = std::find(list.begin(), list.end(), c); pos != list.end()) {
+        *pos = list.back();
+        list.pop_back();
+        --st.connections;
+    }
+    if (list.empty()) {
+        st.users.erase(it);
+    }
+}
+
+void node::run_user_command(std::size_t origin, user_command cmd, unique_function<void()> done) {
+    auto shared = std::make_shared<const user_command>(std::move(cmd));
+    gather<bool>(
+        origin,
+        [this, shared](std::size_t shard) {
+            const auto& st = *states_[shard];
+            const auto it = st.users.find(shared->user);
+            if (it == st.users.end()) {
+                return true;
+            }
+            // Applying may close a connection, which removes it from this list: copy first.
+            const std::vector<user_connection*> targets = it->second;
+            for (user_connection* c : targets) {
+                const auto& wl = shared->whitelist;
+                if (std::find(wl.begin(), wl.end(), c->client_id()) != wl.end() ||
+                    (!shared->client.empty() && c->client_id() != shared->client) ||
+                    (!shared->session.empty() && c->session_id() != shared->session)) {
+                    continue;
+                }
+                c->apply(*shared);
+            }
+            return true;
+        },
+        [done = std::move(done)](std::vector<bool>) mutable {
+            if (done) {
+                done();
+            }
+        });
+}
+
+void node::stats(std::size_t origin, unique_function<void(node_stats)> done) {
+    struct shard_counts {
+        std::vector<std::string> users;
+        std::size_t connections = 0;
+        std::size_t homed_channels = 0;
+        std::size_t subscriptions = 0;
+    };
+
+    gather<shard_counts>(
+        origin,
+        [this](std::size_t shard) {
+            const auto& st = *states_[shard];
+            shard_counts c;
+            c.connections = st.connections;
+            c.users.reserve(st.users.size());
+            for (const auto& [user, list] : st.users) {
+                c.users.push_back(user);
+            }
+            for (const auto& [channel, home] : st.homes) {
+                const auto& flags = home.shard_subscribers;
+                c.homed_channels += std::find(flags.begin(), flags.end(), 1U) != flags.end();
+            }
+            c.subscriptions = hubs_[shard]->subscriptions();
+            return c;
+        },
+        [done = std::move(done)](std::vector<shard_counts> all) mutable {
+            node_stats out;
+            std::unordered_set<std::string> users;
+            for (auto& c : all) {
+                out.num_clients += static_cast<std::uint32_t>(c.connections);
+                out.num_channels += static_cast<std::uint32_t>(c.homed_channels);
+                out.num_subs += static_cast<std::uint32_t>(c.subscriptions);
+                for (auto& u : c.users) {
+                    users.insert(std::move(u));
+                }
+            }
+            out.num_users = static_cast<std::uint32_t>(users.size());
+            done(out);
+        });
+}
+
+void node::channels(std::size_t origin, unique_function<void(channel_counts)> done) {
+    gather<channel_counts>(
+        origin,
+        [this](std::size_t shard) {
+            channel_counts c;
+            hubs_[shard]->for_each_channel([&c](const std::string& channel, std::size_t n) {
+                c.emplace(channel, static_cast<std::uint32_t>(n));
+            });
+            return c;
+        },
+        [done = std::move(done)](std::vector<channel_counts> all) mutable {
+            channel_counts merged = std::move(all.front());
+            for (std::size_t i = 1; i < all.size(); ++i) {
+                for (auto& [channel, n] : all[i]) {
+                    merged[channel] += n;
+                }
+            }
+            done(std::move(merged));
+        });
 }
 
 } // namespace gyre::node

@@ -8,6 +8,7 @@
 #include "core/unique_function.hpp"
 #include "hub/hub.hpp"
 #include "node/broker.hpp"
+#include "node/user_command.hpp"
 #include "protocol/client/messages.hpp"
 #include "runtime/shard_set.hpp"
 
@@ -28,6 +29,17 @@ struct presence_counts {
     std::uint32_t num_clients = 0;
     std::uint32_t num_users = 0;
 };
+
+/// This node's counts, as the server API's `info` reports them.
+struct node_stats {
+    std::uint32_t num_clients = 0;  ///< connected (authenticated) connections
+    std::uint32_t num_users = 0;    ///< distinct users among them (anonymous counts as one)
+    std::uint32_t num_channels = 0; ///< channels with at least one subscriber
+    std::uint32_t num_subs = 0;     ///< subscriptions over all channels
+};
+
+/// Channel -> subscribers on this node.
+using channel_counts = std::unordered_map<std::string, std::uint32_t>;
 
 class node {
 public:
@@ -53,8 +65,17 @@ public:
     void unsubscribe(std::size_t shard, const std::string& channel, hub::subscriber* s);
 
     /// Any thread: publishes `p` through the broker to every subscriber of its channel, in
-    /// publish order per channel. `done` runs on `origin` once the broker accepted it.
-    void publish(std::size_t origin, hub::prepared_push_ptr p, unique_function<void()> done);
+    /// publish order per channel. `done` (may be empty) runs on `origin` once the broker
+    /// accepted it.
+    void publish(std::size_t origin,
+                 hub::prepared_push_ptr p,
+                 const publish_options& options,
+                 publish_done done);
+
+    /// Publish with default options (joins, leaves, control pushes).
+    void publish(std::size_t origin, hub::prepared_push_ptr p) {
+        publish(origin, std::move(p), publish_options{}, {});
+    }
 
     /// Home-shard only (called by brokers): forwards `p` to every shard with subscribers.
     void fan_out(const hub::prepared_push_ptr& p);
@@ -78,6 +99,27 @@ public:
     std::size_t add_user_connection(const std::string& user);
     void remove_user_connection(const std::string& user);
 
+    /// Shard-local: indexes a connected connection by user for user commands and counts.
+    void add_connection(std::size_t shard, const std::string& user, user_connection* c);
+    void remove_connection(std::size_t shard, const std::string& user, user_connection* c);
+
+    /// Any thread: applies `cmd` to the matching connections on every shard, then runs `done`
+    /// on `origin`. Linear in the user's connections.
+    void run_user_command(std::size_t origin, user_command cmd, unique_function<void()> done);
+
+    /// Any thread: this node's counts, answered on `origin`.
+    void stats(std::size_t origin, unique_function<void(node_stats)> done);
+
+    /// Any thread: every channel with subscribers on this node and their number.
+    void channels(std::size_t origin, unique_function<void(channel_counts)> done);
+
+    /// Runs `per_shard(shard)` on every shard, then `done(results)` on `origin` with the
+    /// results in shard order. For surveys (counts, channel lists), not for the hot path.
+    template <typename T>
+    void gather(std::size_t origin,
+                std::function<T(std::size_t)> per_shard,
+                unique_function<void(std::vector<T>)> done);
+
 private:
     struct channel_home {
         std::vector<std::uint32_t> shard_subscribers; // per shard: 0 or 1 (has local subscribers)
@@ -94,6 +136,8 @@ private:
         std::unordered_map<std::string, channel_home> homes;  // channels homed here
         std::unordered_map<std::string, local_channel> local; // channels with local subscribers
         std::uint64_t next_generation = 1;
+        std::unordered_map<std::string, std::vector<user_connection*>> users; // connected ones
+        std::size_t connections = 0;
     };
 
     void on_home(std::size_t home_shard, unique_function<void()> fn);
@@ -105,5 +149,33 @@ private:
     std::mutex users_mutex_;
     std::unordered_map<std::string, std::size_t> user_connections_;
 };
+
+template <typename T>
+void node::gather(std::size_t origin,
+                  std::function<T(std::size_t)> per_shard,
+                  unique_function<void(std::vector<T>)> done) {
+    struct survey {
+        std::mutex mutex;
+        std::vector<T> results;
+        std::size_t remaining = 0;
+        unique_function<void(std::vector<T>)> done;
+    };
+
+    auto s = std::make_shared<survey>();
+    s->results.resize(shards_.size());
+    s->remaining = shards_.size();
+    s->done = std::move(done);
+    auto fn = std::make_shared<std::function<T(std::size_t)>>(std::move(per_shard));
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        shards_.at(i).submit([this, i, s, fn, origin] {
+            T value = (*fn)(i);
+            const std::lock_guard lock(s->mutex);
+            s->results[i] = std::move(value);
+            if (--s->remaining == 0) {
+                shards_.at(origin).submit([s] { s->done(std::move(s->results)); });
+            }
+        });
+    }
+}
 
 } // namespace gyre::node

@@ -56,8 +56,10 @@ auto async_call(const handler& h, const http_request& req) {
         net::use_awaitable);
 }
 
-http_request to_request(const http::request<http::string_body>& req, const tcp::socket& socket) {
+http_request
+to_request(http::request<http::string_body>& req, const tcp::socket& socket, std::size_t shard) {
     http_request out;
+    out.shard = shard;
     out.method = std::string(req.method_string());
     out.target = std::string(req.target());
     const auto q = out.target.find('?');
@@ -68,7 +70,7 @@ http_request to_request(const http::request<http::string_body>& req, const tcp::
     for (const auto& field : req) {
         out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    out.body = req.body();
+    out.body = std::move(req.body()); // the body can be large (API batches): no copy
     boost::system::error_code ec;
     const auto ep = socket.remote_endpoint(ec);
     if (!ec) {
@@ -149,8 +151,8 @@ net::awaitable<void> serve_connection(tcp::socket socket,
                 co_return;
             }
         }
-        const auto& raw = parser.get();
-        const http_request request = to_request(raw, stream.socket());
+        auto& raw = parser.get();
+        const http_request request = to_request(raw, stream.socket(), shard);
         http_response response;
         if (const handler* h = l.routes->find(request.path); h != nullptr) {
             stream.expires_never(); // the handler may wait on the engine or a proxy

@@ -20,6 +20,7 @@ struct http_request {
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::string remote_address;
+    std::size_t shard = 0; ///< the shard serving the connection (handlers run on it)
 
     /// The first header named `name` (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;

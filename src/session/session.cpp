@@ -2,6 +2,7 @@
 
 #include "auth/jwks.hpp"
 #include "core/log.hpp"
+#include "core/uuid.hpp"
 #include "protocol/client/codes.hpp"
 #include "protocol/client/json_codec.hpp"
 #include "protocol/client/protobuf_codec.hpp"
@@ -30,22 +31,6 @@ std::int64_t unix_now() {
 std::mt19937_64& rng() {
     thread_local std::mt19937_64 gen{std::random_device{}()};
     return gen;
-}
-
-/// A random (version 4) UUID, Centrifugo's client id format.
-std::string new_client_id() {
-    const std::uint64_t hi = (rng()() & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
-    const std::uint64_t lo = (rng()() & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-    char buf[37];
-    std::snprintf(buf,
-                  sizeof(buf),
-                  "%08x-%04x-%04x-%04x-%012llx",
-                  static_cast<unsigned>(hi >> 32U),
-                  static_cast<unsigned>((hi >> 16U) & 0xFFFFU),
-                  static_cast<unsigned>(hi & 0xFFFFU),
-                  static_cast<unsigned>(lo >> 48U),
-                  static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
-    return buf;
 }
 
 const shared_bytes& ping_message(hub::wire w) {
@@ -306,8 +291,10 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             return;
         }
     }
-    client_ = new_client_id();
+    client_ = random_uuid();
     state_ = state::connected;
+    ctx_.node().add_connection(shard_, user_, this);
+    indexed_ = true;
 
     pc::connect_result result;
     result.client = client_;
@@ -378,7 +365,7 @@ void session::enforce_single_connection() {
     p.channel = (ns.empty() ? std::string{} : ns + c.channel.namespace_boundary) +
                 c.channel.user_boundary + user_;
     p.body = pc::to_push(model::disconnects::connection_limit);
-    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p), client_), {});
+    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p), client_));
 }
 
 // ---- subscriptions -----------------------------------------------------------------------
@@ -434,7 +421,7 @@ void session::activate(const std::string& channel) {
         pc::push join;
         join.channel = channel;
         join.body = pc::join_push{info_for(sub)};
-        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(join)), {});
+        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(join)));
     }
 }
 
@@ -453,7 +440,7 @@ void session::end_subscription(const std::string& channel) {
         pc::push leave;
         leave.channel = channel;
         leave.body = pc::leave_push{info_for(sub)};
-        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(leave)), {});
+        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(leave)));
     }
 }
 
@@ -583,12 +570,25 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
     p.body = std::move(pub);
     // No need to wait before the next command: publications of one connection reach the
     // channel's home shard in order, so a batch of publishes flows through in one go.
+    node::publish_options options;
+    options.history_size = opts->history_size;
+    options.history_ttl = opts->history_ttl;
+    options.history_meta_ttl = opts->history_meta_ttl;
     auto weak = weak_from_this();
-    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p)), [weak, id] {
-        if (auto self = weak.lock(); self && !self->closed_) {
-            self->reply(pc::reply{id, pc::publish_result{}});
-        }
-    });
+    ctx_.node().publish(shard_,
+                        std::make_shared<hub::prepared_push>(std::move(p)),
+                        options,
+                        [weak, id](const node::publish_result& r) {
+                            auto self = weak.lock();
+                            if (!self || self->closed_) {
+                                return;
+                            }
+                            if (!r.ok) {
+                                self->reply_error(id, errs::internal.to_error());
+                                return;
+                            }
+                            self->reply(pc::reply{id, pc::publish_result{}});
+                        });
 }
 
 void session::handle_presence(std::uint32_t id, const std::string& channel, bool stats) {
@@ -714,6 +714,114 @@ void session::handle_sub_refresh(std::uint32_t id, const pc::sub_refresh_request
         result.ttl = ttl_from(it->second.expires_at);
     }
     reply(pc::reply{id, std::move(result)});
+}
+
+// ---- server API actions ------------------------------------------------------------------
+
+void session::apply(const node::user_command& cmd) {
+    if (closed_ || state_ != state::connected) {
+        return;
+    }
+    std::visit(
+        [this](const auto& a) {
+            using action = std::decay_t<decltype(a)>;
+            if constexpr (std::is_same_v<action, node::subscribe_action>) {
+                server_subscribe(a);
+            } else if constexpr (std::is_same_v<action, node::unsubscribe_action>) {
+                server_unsubscribe(a);
+            } else if constexpr (std::is_same_v<action, node::disconnect_action>) {
+                close(model::disconnect{a.code, a.reason}); // the transport copies the reason
+            } else {
+                server_refresh(a);
+            }
+        },
+        cmd.action);
+}
+
+void session::server_subscribe(const node::subscribe_action& a) {
+    const auto& c = cfg();
+    const auto* opts = channel_options_for(c, a.channel);
+    if (opts == nullptr || subs_.contains(a.channel)) {
+        return; // namespace gone after a reload, or already subscribed: nothing to do
+    }
+    if (c.client.channel_limit > 0 &&
+        static_cast<std::int64_t>(subs_.size()) >= c.client.channel_limit) {
+        close(disc::channel_limit);
+        return;
+    }
+    subscription sub;
+    sub.server_side = true;
+    sub.chan_info = a.chan_info;
+    sub.expires_at = a.expire_at;
+    channel_override o;
+    o.presence = a.presence;
+    o.join_leave = a.join_leave;
+    o.force_push_join_leave = a.force_push_join_leave;
+    apply_options(sub, *opts, o, false);
+    start_subscription(a.channel, std::move(sub), [this, ch = a.channel, data = a.data] {
+        if (!subs_.contains(ch)) {
+            return; // unsubscribed meanwhile
+        }
+        pc::push p;
+        p.channel = ch;
+        pc::subscribe_push body;
+        body.data = data;
+        p.body = std::move(body);
+        send_push(std::move(p)); // before any publication that waited for it
+        activate(ch);
+    });
+}
+
+void session::server_unsubscribe(const node::unsubscribe_action& a) {
+    std::vector<std::string> channels;
+    for (const auto& [ch, sub] : subs_) {
+        // A subscription still waiting for its reply is left alone: the client would see the
+        // unsubscribe before it knows it is subscribed.
+        if (sub.ready && (a.channel.empty() || ch == a.channel)) {
+            channels.push_back(ch);
+        }
+    }
+    for (const auto& ch : channels) {
+        end_subscription(ch);
+        pc::push p;
+        p.channel = ch;
+        p.body = protocol::client::unsubscribe_codes::server.to_push();
+        send_push(std::move(p));
+    }
+}
+
+void session::server_refresh(const node::refresh_action& a) {
+    if (a.expired) {
+        close(disc::expired);
+        return;
+    }
+    // As Centrifuge: the new expiry is capped, an expiry in the past closes the connection,
+    // and zero makes the connection non-expiring.
+    constexpr std::int64_t max_ttl = 10LL * 365 * 24 * 3600;
+    const auto now = unix_now();
+    const auto expire_at = a.expire_at > 0 ? std::min(a.expire_at, now + max_ttl) : 0;
+    pc::refresh_push body;
+    body.expires = expire_at > 0;
+    if (expire_at > 0) {
+        if (expire_at <= now) {
+            close(disc::expired);
+            return;
+        }
+        body.ttl = static_cast<std::uint32_t>(expire_at - now);
+        expires_at_ = expire_at;
+        if (!a.info.empty()) {
+            conn_info_ = a.info;
+        }
+    } else {
+        expires_at_ = 0;
+    }
+    pc::push p;
+    p.body = body;
+    send_push(std::move(p));
+}
+
+void session::send_push(pc::push p) {
+    reply(pc::reply{0, std::move(p)});
 }
 
 // ---- output ------------------------------------------------------------------------------
@@ -874,7 +982,7 @@ void session::check_subscription_expiry() {
         pc::push p;
         p.channel = ch;
         p.body = protocol::client::unsubscribe_codes::expired.to_push();
-        reply(pc::reply{0, std::move(p)});
+        send_push(std::move(p));
     }
 }
 
@@ -908,6 +1016,10 @@ void session::cleanup() {
     }
     for (const auto& ch : channels) {
         end_subscription(ch);
+    }
+    if (indexed_) {
+        ctx_.node().remove_connection(shard_, user_, this);
+        indexed_ = false;
     }
     if (counted_user_) {
         ctx_.node().remove_user_connection(user_);

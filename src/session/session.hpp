@@ -8,6 +8,7 @@
 #include "core/shared_bytes.hpp"
 #include "hub/subscriber.hpp"
 #include "model/disconnect.hpp"
+#include "node/user_command.hpp"
 #include "protocol/client/messages.hpp"
 #include "session/claims.hpp"
 #include "session/context.hpp"
@@ -24,7 +25,9 @@
 
 namespace gyre::session {
 
-class session final : public hub::subscriber, public std::enable_shared_from_this<session> {
+class session final : public hub::subscriber,
+                      public node::user_connection,
+                      public std::enable_shared_from_this<session> {
 public:
     using clock = std::chrono::steady_clock;
 
@@ -52,7 +55,14 @@ public:
 
     bool is_closed() const noexcept { return closed_; }
 
-    const std::string& client_id() const noexcept { return client_; }
+    const std::string& client_id() const noexcept override { return client_; }
+
+    /// Emulation sessions arrive with the HTTP-streaming transports; until then no API call
+    /// that names a session matches a connection.
+    const std::string& session_id() const noexcept override { return session_id_; }
+
+    /// Server API actions on this connection (subscribe, unsubscribe, disconnect, refresh).
+    void apply(const node::user_command& cmd) override;
 
 private:
     enum class state : std::uint8_t { connecting, connected, closed };
@@ -94,6 +104,12 @@ private:
     void handle_pong();
     void enforce_single_connection();
 
+    void server_subscribe(const node::subscribe_action& a);
+    void server_unsubscribe(const node::unsubscribe_action& a);
+    void server_refresh(const node::refresh_action& a);
+    /// Sends a push outside any command reply (id 0).
+    void send_push(protocol::client::push p);
+
     /// Subscribes (hub + home shard), then runs `ready` on this shard. Shared by client-side
     /// and server-side subscriptions.
     void
@@ -130,6 +146,8 @@ private:
     bool jwks_retry_ = false;          ///< the current command already waited for a JWKS fetch
 
     std::string client_;
+    std::string session_id_;
+    bool indexed_ = false; ///< in the node's user index (connected)
     std::string user_;
     std::string conn_info_;
     bool counted_user_ = false;

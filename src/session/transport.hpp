@@ -28,7 +28,7 @@ public:
     virtual void write(std::vector<shared_bytes> messages) = 0;
 
     /// Sends the disconnect (close frame with code and reason) after the write in flight, then
-    /// ends the connection. Idempotent.
+    /// ends the connection. Idempotent. Copies `d.reason` (API disconnects carry their own).
     virtual void close(model::disconnect d) = 0;
 
     /// Runs `fn` on this shard after the current handler returns (coalescing point for writes).

@@ -95,7 +95,8 @@ public:
         }
         closing_ = true;
         close_started_ = std::chrono::steady_clock::now();
-        pending_close_ = d;
+        pending_reason_ = d.reason; // the caller's reason may not outlive this call
+        pending_close_ = model::disconnect{d.code, pending_reason_};
         if (!write_in_flight_) {
             do_close();
         }
@@ -207,6 +208,7 @@ private:
     std::vector<shared_bytes> writing_;
     std::vector<net::const_buffer> buffers_;
     std::optional<model::disconnect> pending_close_;
+    std::string pending_reason_;
     std::chrono::steady_clock::time_point close_started_{};
     static constexpr std::chrono::seconds close_grace{5};
     bool write_in_flight_ = false;
