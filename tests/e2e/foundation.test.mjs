@@ -58,7 +58,7 @@ test('genconfig then serve: /health answers 200 {} and unknown paths 404', async
   assert.equal(runGyre(['genconfig', '-c', file]).code, 0);
   const port = await freePort();
   const server = await startGyre(t, { args: ['-c', file, '--health', `--http_server.port=${port}`] });
-  assert.match(server.output, new RegExp(`serving websocket, health endpoints on :${port}`));
+  assert.match(server.output, new RegExp(`serving websocket, api, health endpoints on :${port}`));
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   assert.equal(res.status, 200);
   assert.equal(await res.text(), '{}');
@@ -204,9 +204,12 @@ test('internal port carries health; external port does not', async (t) => {
   const file = writeJson(path.join(dir, 'c.json'), {
     http_server: { port: ext, internal_port: String(internal) }, health: { enabled: true },
   });
-  const s = await startGyre(t, { args: ['-c', file], readyLine: new RegExp(`serving health endpoints on :${internal}`) });
+  const s = await startGyre(t, { args: ['-c', file], readyLine: new RegExp(`serving api, health endpoints on :${internal}`) });
   assert.equal((await fetch(`http://127.0.0.1:${internal}/health`)).status, 200);
   assert.equal((await fetch(`http://127.0.0.1:${ext}/health`)).status, 404);
+  // The server API goes to the internal port too (no key configured: locked with 401).
+  assert.equal((await fetch(`http://127.0.0.1:${internal}/api/info`, { method: 'POST', body: '{}' })).status, 401);
+  assert.equal((await fetch(`http://127.0.0.1:${ext}/api/info`, { method: 'POST', body: '{}' })).status, 404);
   await s.stop();
 });
 

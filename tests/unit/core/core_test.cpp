@@ -79,3 +79,49 @@ TEST(log, level_filter_and_formatting) {
 
 } // namespace
 } // namespace gyre
+
+#include "core/glob.hpp"
+#include "core/uuid.hpp"
+
+namespace gyre {
+namespace {
+
+TEST(Glob, GobwasSyntax) {
+    EXPECT_TRUE(glob::match("*", "anything:at/all"));
+    EXPECT_TRUE(glob::match("", ""));
+    EXPECT_FALSE(glob::match("", "a"));
+    EXPECT_TRUE(glob::match("chat:*", "chat:room1"));
+    EXPECT_FALSE(glob::match("chat:*", "news:room1"));
+    EXPECT_TRUE(glob::match("room?", "room1"));
+    EXPECT_FALSE(glob::match("room?", "room12"));
+    EXPECT_TRUE(glob::match("r[a-c]t", "rbt"));
+    EXPECT_FALSE(glob::match("r[!a-c]t", "rbt"));
+    EXPECT_TRUE(glob::match("{chat,news}:*", "news:1"));
+    EXPECT_FALSE(glob::match("{chat,news}:*", "sport:1"));
+    EXPECT_TRUE(glob::match("a{b,c{d,e}}f", "acef"));
+    EXPECT_TRUE(glob::match("a\\*b", "a*b"));
+    EXPECT_FALSE(glob::match("a\\*b", "axb"));
+    EXPECT_FALSE(glob::match("Chat", "chat")); // case-sensitive
+    EXPECT_TRUE(glob::match("*a*b*", "xxaxxbxx"));
+}
+
+TEST(Glob, MalformedPatterns) {
+    EXPECT_FALSE(glob::valid("[abc"));
+    EXPECT_FALSE(glob::valid("{a,b"));
+    EXPECT_FALSE(glob::valid("a\\"));
+    EXPECT_FALSE(glob::valid("[]"));
+    EXPECT_FALSE(glob::match("[abc", "a"));
+    EXPECT_TRUE(glob::valid("a*b?[xy]{c,d}"));
+}
+
+TEST(Uuid, Version4Format) {
+    const auto a = random_uuid();
+    const auto b = random_uuid();
+    ASSERT_EQ(a.size(), 36U);
+    EXPECT_EQ(a[8], '-');
+    EXPECT_EQ(a[14], '4');
+    EXPECT_NE(a, b);
+}
+
+} // namespace
+} // namespace gyre
