@@ -95,12 +95,12 @@ void executor::execute(std::size_t shard, request q, done_fn done) {
                 refresh(shard, body, std::move(done));
             } else if constexpr (std::is_same_v<T, channel_request>) {
                 if (m == method::history_remove) {
-                    history(shard, m, body.channel, std::move(done));
+                    history(shard, m, body.channel, nullptr, std::move(done));
                 } else {
                     presence(shard, m, body, std::move(done));
                 }
             } else if constexpr (std::is_same_v<T, history_request>) {
-                history(shard, m, body.channel, std::move(done));
+                history(shard, m, body.channel, &body, std::move(done));
             } else if constexpr (std::is_same_v<T, channels_request>) {
                 channels(shard, body, std::move(done));
             } else if constexpr (std::is_same_v<T, info_request>) {
@@ -155,11 +155,13 @@ void executor::publish_one(std::size_t shard,
         options.history_size = opts->history_size;
         options.history_ttl = opts->history_ttl;
     }
-    options.history_meta_ttl = opts->history_meta_ttl;
+    options.history_meta_ttl = session::history_meta_ttl(cfg(shard), *opts);
     options.idempotency_key = f.idempotency_key;
+    options.version = f.version;
+    options.version_epoch = f.version_epoch;
     ctx_.node().publish(shard,
-                        std::make_shared<hub::prepared_push>(std::move(p)),
-                        options,
+                        std::move(p),
+                        std::move(options),
                         [done = std::move(done)](const node::publish_result& r) mutable {
                             if (!r.ok) {
                                 done(failed(method::publish, errors::internal));
@@ -298,18 +300,56 @@ void executor::presence(std::size_t shard, method m, const channel_request& q, d
     });
 }
 
-void executor::history(std::size_t shard, method m, const std::string& channel, done_fn done) {
+void executor::history(std::size_t shard,
+                       method m,
+                       const std::string& channel,
+                       const history_request* q,
+                       done_fn done) {
     if (channel.empty()) {
         done(failed(m, errors::bad_request));
         return;
     }
-    const auto* opts = session::channel_options_for(cfg(shard), channel);
+    const auto& c = cfg(shard);
+    const auto* opts = session::channel_options_for(c, channel);
     if (opts == nullptr) {
         done(failed(m, errors::unknown_channel));
         return;
     }
-    // Channel history streams are not built yet: no channel has history to read or remove.
-    done(failed(m, errors::not_available));
+    if (!opts->history_enabled()) {
+        done(failed(m, errors::not_available));
+        return;
+    }
+    if (q == nullptr) { // history_remove
+        ctx_.node().remove_history(
+            shard, channel, [m, done = std::move(done)]() mutable { done(succeeded(m)); });
+        return;
+    }
+    node::history_filter f; // the server API is not capped by history_max_publication_limit
+    f.since = q->since;
+    f.limit = q->limit;
+    f.reverse = q->reverse;
+    ctx_.node().history(
+        shard,
+        channel,
+        f,
+        session::history_meta_ttl(c, *opts),
+        [m, done = std::move(done)](node::history_result h) mutable {
+            if (h.bad_request || h.unrecoverable) {
+                done(failed(m,
+                            h.bad_request ? errors::bad_request : errors::unrecoverable_position));
+                return;
+            }
+            history_result result;
+            result.epoch = std::move(h.top.epoch);
+            result.offset = h.top.offset;
+            for (const auto& p : h.publications) {
+                result.publications.push_back(
+                    std::get<protocol::client::publication>(p->push().body));
+            }
+            reply out = succeeded(m);
+            out.result = std::move(result);
+            done(std::move(out));
+        });
 }
 
 void executor::channels(std::size_t shard, const channels_request& q, done_fn done) {

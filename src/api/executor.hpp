@@ -33,7 +33,12 @@ private:
     void disconnect(std::size_t shard, const disconnect_request& q, done_fn done);
     void refresh(std::size_t shard, const refresh_request& q, done_fn done);
     void presence(std::size_t shard, method m, const channel_request& q, done_fn done);
-    void history(std::size_t shard, method m, const std::string& channel, done_fn done);
+    /// history (with `q`) or history_remove (`q` null).
+    void history(std::size_t shard,
+                 method m,
+                 const std::string& channel,
+                 const history_request* q,
+                 done_fn done);
     void channels(std::size_t shard, const channels_request& q, done_fn done);
     void info(std::size_t shard, done_fn done);
     void batch(std::size_t shard, std::shared_ptr<batch_request> q, done_fn done);

@@ -209,7 +209,10 @@ int run_server(const config::load_options& options) {
                             done(std::move(r.body));
                         });
         });
-    transport::registry connections(shards);
+    transport::registry connections(
+        shards, std::chrono::milliseconds(200), [&hub_node](std::size_t shard, auto now) {
+            hub_node.tick(shard, now);
+        });
     auto api_executor = std::make_shared<api::executor>(ctx, random_uuid());
     routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
     std::vector<server::listener> listeners{

@@ -21,9 +21,16 @@ inline constexpr std::size_t wire_count = 2;
 
 class prepared_push {
 public:
-    explicit prepared_push(protocol::client::push p, std::string except_client = {})
+    explicit prepared_push(protocol::client::push p,
+                           std::string except_client = {},
+                           std::string epoch = {})
         : push_(std::move(p))
-        , except_client_(std::move(except_client)) {}
+        , except_client_(std::move(except_client))
+        , epoch_(std::move(epoch)) {}
+
+    /// The epoch of the channel stream a publication's offset belongs to ("" without history):
+    /// positioned subscribers compare it with theirs. Never encoded.
+    const std::string& epoch() const noexcept { return epoch_; }
 
     /// Node-internal control pushes (a disconnect on the personal channel) skip this client.
     const std::string& except_client() const noexcept { return except_client_; }
@@ -40,6 +47,7 @@ public:
 private:
     protocol::client::push push_;
     std::string except_client_;
+    std::string epoch_;
     // Double-checked: after the first encode a read is one acquire load. (std::call_once costs
     // a futex syscall per flag on glibc, about 1.3 us here, which dominates small channels.)
     mutable std::array<std::atomic<bool>, wire_count> ready_{};

@@ -7,6 +7,7 @@
 
 #include "core/unique_function.hpp"
 #include "hub/prepared_push.hpp"
+#include "node/history.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -22,6 +23,14 @@ struct publish_options {
     /// A repeat with the same key on the same channel within the broker's result window gets
     /// the first publish's result and is not delivered again.
     std::string idempotency_key;
+    /// Application version: with history, a publication not newer than the last one (in the
+    /// same version epoch) is dropped and the current position returned.
+    std::uint64_t version = 0;
+    std::string version_epoch;
+    /// Control pushes (single_connection) skip the connection that sent them.
+    std::string except_client;
+
+    bool history_enabled() const noexcept { return history_size > 0 && history_ttl.count() > 0; }
 };
 
 /// The stream position the broker gave the publication (zero without history), or a failure
@@ -33,17 +42,34 @@ struct publish_result {
 };
 
 using publish_done = unique_function<void(publish_result)>;
+using history_done = unique_function<void(history_result)>;
 
 class broker {
 public:
     virtual ~broker() = default;
 
-    /// Any thread: publishes `p` to its channel on every node. `done` (may be empty) runs on
-    /// shard `origin` once the broker has accepted the publication.
+    /// Any thread: publishes `p` to its channel on every node; with history it first gets its
+    /// offset. `done` (may be empty) runs on shard `origin` once the broker accepted it.
     virtual void publish(std::size_t origin,
-                         hub::prepared_push_ptr p,
-                         const publish_options& options,
+                         protocol::client::push p,
+                         publish_options options,
                          publish_done done) = 0;
+
+    /// Any thread: reads the channel's stream; `done` runs on `origin`. Reading extends the
+    /// stream's meta lifetime by `meta_ttl`, as Centrifuge does.
+    virtual void history(std::size_t origin,
+                         const std::string& channel,
+                         history_filter filter,
+                         std::chrono::nanoseconds meta_ttl,
+                         history_done done) = 0;
+
+    /// Any thread: drops the channel's publications, keeping its position.
+    virtual void remove_history(std::size_t origin,
+                                const std::string& channel,
+                                unique_function<void()> done) = 0;
+
+    /// Shard-local housekeeping, about once a second (expired streams).
+    virtual void tick(std::size_t shard, std::chrono::steady_clock::time_point now) = 0;
 
     /// Called on the channel's home shard when this node gains its first subscriber of `channel`
     /// (a distributed broker subscribes to it) or loses its last one.

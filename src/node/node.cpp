@@ -11,8 +11,8 @@ namespace gyre::node {
 
 namespace {
 
-/// One node, no network: a publication goes straight to the channel's home shard, which also
-/// remembers idempotency keys (per channel, for the result window) without any lock.
+/// One node, no network: a publication goes straight to the channel's home shard, which owns
+/// the channel's history stream and idempotency keys, so both need no lock.
 class memory_broker final : public broker {
 public:
     explicit memory_broker(node& n)
@@ -20,32 +20,60 @@ public:
         , states_(n.shards().size()) {}
 
     void publish(std::size_t origin,
-                 hub::prepared_push_ptr p,
-                 const publish_options& options,
+                 protocol::client::push p,
+                 publish_options options,
                  publish_done done) override {
-        const std::string channel = p->channel();
+        const std::string channel = p.channel;
         node_.on_home(channel,
                       [this,
                        origin,
                        p = std::move(p),
-                       key = options.idempotency_key,
+                       options = std::move(options),
                        done = std::move(done)]() mutable {
-                          auto& st = states_[node_.home(p->channel())];
-                          const auto now = std::chrono::steady_clock::now();
-                          st.expire(now);
-                          publish_result result;
-                          const bool repeat = !key.empty() && st.seen(p->channel(), key, result);
-                          if (!repeat) {
-                              node_.fan_out(p);
-                              if (!key.empty()) {
-                                  st.remember(p->channel(), std::move(key), result, now);
-                              }
-                          }
+                          auto result = on_home_publish(std::move(p), std::move(options));
                           if (done) {
                               node_.shards().at(origin).submit(
                                   [done = std::move(done), result]() mutable { done(result); });
                           }
                       });
+    }
+
+    void history(std::size_t origin,
+                 const std::string& channel,
+                 history_filter filter,
+                 std::chrono::nanoseconds meta_ttl,
+                 history_done done) override {
+        node_.on_home(channel,
+                      [this, origin, channel, filter, meta_ttl, done = std::move(done)]() mutable {
+                          auto& st = states_[node_.home(channel)];
+                          const auto now = std::chrono::steady_clock::now();
+                          auto& stream = st.streams.touch(channel, now, meta_ttl);
+                          auto result = stream.read(filter);
+                          node_.shards().at(origin).submit(
+                              [done = std::move(done), result = std::move(result)]() mutable {
+                                  done(std::move(result));
+                              });
+                      });
+    }
+
+    void remove_history(std::size_t origin,
+                        const std::string& channel,
+                        unique_function<void()> done) override {
+        node_.on_home(channel, [this, origin, channel, done = std::move(done)]() mutable {
+            auto& st = states_[node_.home(channel)];
+            if (auto* stream = st.streams.find(channel, std::chrono::steady_clock::now())) {
+                stream->clear();
+            }
+            if (done) {
+                node_.shards().at(origin).submit(std::move(done));
+            }
+        });
+    }
+
+    void tick(std::size_t shard, std::chrono::steady_clock::time_point now) override {
+        auto& st = states_[shard];
+        st.expire_results(now);
+        st.streams.sweep(now);
     }
 
     void subscribe(const std::string& /*channel*/) override {}
@@ -63,6 +91,7 @@ private:
             std::string key;
         };
 
+        history_store streams;
         std::unordered_map<std::string, std::unordered_map<std::string, publish_result>> results;
         std::deque<entry> order; // oldest first: keys expire in insertion order
 
@@ -87,7 +116,7 @@ private:
             order.push_back({now + result_window, channel, std::move(key)});
         }
 
-        void expire(std::chrono::steady_clock::time_point now) {
+        void expire_results(std::chrono::steady_clock::time_point now) {
             while (!order.empty() && order.front().expires <= now) {
                 const auto& e = order.front();
                 if (const auto ch = results.find(e.channel); ch != results.end()) {
@@ -100,6 +129,46 @@ private:
             }
         }
     };
+
+    /// Runs on the channel's home shard: dedupe, stamp the offset, keep, fan out.
+    publish_result on_home_publish(protocol::client::push p, publish_options options) {
+        auto& st = states_[node_.home(p.channel)];
+        const auto now = std::chrono::steady_clock::now();
+        st.expire_results(now);
+        publish_result result;
+        if (!options.idempotency_key.empty() &&
+            st.seen(p.channel, options.idempotency_key, result)) {
+            return result; // a repeat: answered, not delivered again
+        }
+        auto* pub = std::get_if<protocol::client::publication>(&p.body);
+        hub::prepared_push_ptr prepared;
+        if (pub != nullptr && options.history_enabled()) {
+            auto& stream = st.streams.touch(p.channel, now, options.history_meta_ttl);
+            result.epoch = stream.epoch();
+            if (stream.stale_version(options.version, options.version_epoch)) {
+                result.offset = stream.top(); // out of order: suppressed
+                return result;
+            }
+            if (options.version > 0) {
+                stream.set_version(options.version, options.version_epoch);
+            }
+            pub->offset = stream.next_offset(); // before the push is encoded
+            prepared = std::make_shared<hub::prepared_push>(
+                std::move(p), options.except_client, stream.epoch());
+            stream.append(prepared, static_cast<std::size_t>(options.history_size));
+            stream.items_expire =
+                now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          options.history_ttl);
+            result.offset = stream.top();
+        } else {
+            prepared = std::make_shared<hub::prepared_push>(std::move(p), options.except_client);
+        }
+        if (!options.idempotency_key.empty()) {
+            st.remember(prepared->channel(), std::move(options.idempotency_key), result, now);
+        }
+        node_.fan_out(prepared);
+        return result;
+    }
 
     node& node_;
     std::vector<home_state> states_; // per home shard
@@ -199,10 +268,28 @@ void node::unsubscribe(std::size_t shard, const std::string& channel, hub::subsc
 }
 
 void node::publish(std::size_t origin,
-                   hub::prepared_push_ptr p,
-                   const publish_options& options,
+                   protocol::client::push p,
+                   publish_options options,
                    publish_done done) {
-    broker_->publish(origin, std::move(p), options, std::move(done));
+    broker_->publish(origin, std::move(p), std::move(options), std::move(done));
+}
+
+void node::history(std::size_t origin,
+                   const std::string& channel,
+                   history_filter filter,
+                   std::chrono::nanoseconds meta_ttl,
+                   history_done done) {
+    broker_->history(origin, channel, std::move(filter), meta_ttl, std::move(done));
+}
+
+void node::remove_history(std::size_t origin,
+                          const std::string& channel,
+                          unique_function<void()> done) {
+    broker_->remove_history(origin, channel, std::move(done));
+}
+
+void node::tick(std::size_t shard, std::chrono::steady_clock::time_point now) {
+    broker_->tick(shard, now);
 }
 
 void node::fan_out(const hub::prepared_push_ptr& p) {

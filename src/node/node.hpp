@@ -65,17 +65,31 @@ public:
     void unsubscribe(std::size_t shard, const std::string& channel, hub::subscriber* s);
 
     /// Any thread: publishes `p` through the broker to every subscriber of its channel, in
-    /// publish order per channel. `done` (may be empty) runs on `origin` once the broker
-    /// accepted it.
+    /// publish order per channel (with history it first gets its offset). `done` (may be
+    /// empty) runs on `origin` once the broker accepted it.
     void publish(std::size_t origin,
-                 hub::prepared_push_ptr p,
-                 const publish_options& options,
+                 protocol::client::push p,
+                 publish_options options,
                  publish_done done);
 
-    /// Publish with default options (joins, leaves, control pushes).
-    void publish(std::size_t origin, hub::prepared_push_ptr p) {
+    /// Publish with default options (joins, leaves).
+    void publish(std::size_t origin, protocol::client::push p) {
         publish(origin, std::move(p), publish_options{}, {});
     }
+
+    /// Any thread: reads the channel's history; `done` runs on `origin`.
+    void history(std::size_t origin,
+                 const std::string& channel,
+                 history_filter filter,
+                 std::chrono::nanoseconds meta_ttl,
+                 history_done done);
+
+    /// Any thread: drops the channel's publications (keeping its position); `done` on `origin`.
+    void
+    remove_history(std::size_t origin, const std::string& channel, unique_function<void()> done);
+
+    /// Shard-local housekeeping, called about once a second on every shard.
+    void tick(std::size_t shard, std::chrono::steady_clock::time_point now);
 
     /// Home-shard only (called by brokers): forwards `p` to every shard with subscribers.
     void fan_out(const hub::prepared_push_ptr& p);

@@ -89,4 +89,9 @@ bool user_allowed_in_channel(const config::config& cfg,
     }
 }
 
+config::duration history_meta_ttl(const config::config& cfg,
+                                  const config::channel_options& opts) noexcept {
+    return opts.history_meta_ttl.count() > 0 ? opts.history_meta_ttl : cfg.channel.history_meta_ttl;
+}
+
 } // namespace gyre::session

@@ -31,4 +31,9 @@ bool user_allowed_in_channel(const config::config& cfg,
 
 bool is_user_limited(const config::config& cfg, std::string_view channel) noexcept;
 
+/// How long a channel's stream position outlives its last use: the namespace's
+/// history_meta_ttl, else channel.history_meta_ttl.
+config::duration history_meta_ttl(const config::config& cfg,
+                                  const config::channel_options& opts) noexcept;
+
 } // namespace gyre::session

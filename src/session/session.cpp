@@ -365,7 +365,9 @@ void session::enforce_single_connection() {
     p.channel = (ns.empty() ? std::string{} : ns + c.channel.namespace_boundary) +
                 c.channel.user_boundary + user_;
     p.body = pc::to_push(model::disconnects::connection_limit);
-    ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(p), client_));
+    node::publish_options options;
+    options.except_client = client_;
+    ctx_.node().publish(shard_, std::move(p), std::move(options), {});
 }
 
 // ---- subscriptions -----------------------------------------------------------------------
@@ -410,9 +412,7 @@ void session::activate(const std::string& channel) {
     }
     auto& sub = it->second;
     sub.ready = true;
-    for (const auto& p : sub.pending) {
-        enqueue(p->frame(wire_));
-    }
+    auto pending = std::move(sub.pending);
     sub.pending.clear();
     if (sub.presence) {
         ctx_.node().presence_add(channel, client_, info_for(sub));
@@ -421,7 +421,12 @@ void session::activate(const std::string& channel) {
         pc::push join;
         join.channel = channel;
         join.body = pc::join_push{info_for(sub)};
-        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(join)));
+        ctx_.node().publish(shard_, std::move(join));
+    }
+    // What arrived while subscribing goes through the normal path now: positioned
+    // subscriptions skip what the reply already covered.
+    for (const auto& p : pending) {
+        deliver(p);
     }
 }
 
@@ -440,7 +445,7 @@ void session::end_subscription(const std::string& channel) {
         pc::push leave;
         leave.channel = channel;
         leave.body = pc::leave_push{info_for(sub)};
-        ctx_.node().publish(shard_, std::make_shared<hub::prepared_push>(std::move(leave)));
+        ctx_.node().publish(shard_, std::move(leave));
     }
 }
 
@@ -526,12 +531,177 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
         return;
     }
     apply_options(sub, *opts, token_override, req.join_leave);
+    // Positioning and recovery need a stream; clients opt in where the namespace allows it
+    // (or they may read history), or the namespace (or token) forces it.
+    recovery_request rec;
+    if (opts->history_enabled()) {
+        const bool history_access = has_history_access(*opts, ch);
+        sub.recoverable = token_override.force_recovery.value_or(opts->force_recovery) ||
+                          (req.recoverable && (opts->allow_recovery || history_access));
+        sub.positioned = sub.recoverable ||
+                         token_override.force_positioning.value_or(opts->force_positioning) ||
+                         (req.positioned && (opts->allow_positioning || history_access));
+        rec.cache = opts->force_recovery_mode == "cache";
+        rec.recover = sub.recoverable && (req.recover || (rec.cache && opts->auto_cache_recover));
+        rec.reject_unrecovered = (req.flag & 2) != 0;
+        rec.offset = req.offset;
+        rec.epoch = req.epoch;
+    }
+    const bool positioned = sub.positioned;
     busy_ = true;
     auto shared_result = std::make_shared<pc::subscribe_result>(std::move(result));
-    start_subscription(ch, std::move(sub), [this, id, ch, shared_result] {
+    start_subscription(ch, std::move(sub), [this, id, ch, shared_result, positioned, rec] {
+        if (positioned) {
+            position_subscription(id, ch, rec, shared_result);
+            return;
+        }
         reply(pc::reply{id, std::move(*shared_result)});
         activate(ch);
         finish_command();
+    });
+}
+
+bool session::has_history_access(const config::channel_options& opts,
+                                 const std::string& channel) const {
+    const auto& c = cfg();
+    const bool anonymous_ok = !user_.empty() || opts.allow_history_for_anonymous;
+    return c.client.insecure || (opts.allow_history_for_client && anonymous_ok) ||
+           (opts.allow_history_for_subscriber && subs_.contains(channel) && anonymous_ok);
+}
+
+void session::position_subscription(std::uint32_t id,
+                                    const std::string& channel,
+                                    recovery_request rec,
+                                    std::shared_ptr<pc::subscribe_result> result) {
+    const auto& c = cfg();
+    const auto* opts = channel_options_for(c, channel);
+    node::history_filter f;
+    if (rec.recover && rec.cache) {
+        f.limit = 1; // the latest publication only
+        f.reverse = true;
+    } else if (rec.recover) {
+        f.since = pc::stream_position{rec.offset, rec.epoch};
+        const auto cap = c.client.recovery_max_publication_limit;
+        f.limit = cap > 0 ? cap : -1;
+    }
+    // The read runs on the channel's home shard after this subscriber was registered there,
+    // so every publication is either in the read or delivered afterwards (or both: the
+    // position check drops duplicates).
+    auto weak = weak_from_this();
+    ctx_.node().history(
+        shard_,
+        channel,
+        f,
+        opts != nullptr ? history_meta_ttl(c, *opts) : c.channel.history_meta_ttl,
+        [weak, id, channel, rec = std::move(rec), result](node::history_result h) mutable {
+            auto self = weak.lock();
+            if (!self || self->closed_) {
+                return;
+            }
+            self->finish_positioning(id, channel, rec, std::move(h), *result);
+        });
+}
+
+void session::finish_positioning(std::uint32_t id,
+                                 const std::string& channel,
+                                 const recovery_request& rec,
+                                 node::history_result h,
+                                 pc::subscribe_result& result) {
+    const auto it = subs_.find(channel);
+    if (it == subs_.end()) {
+        finish_command();
+        return;
+    }
+    auto& sub = it->second;
+    result.positioned = true;
+    result.recoverable = sub.recoverable;
+    result.epoch = h.top.epoch;
+    result.offset = h.top.offset;
+    if (rec.recover) {
+        result.was_recovering = true;
+        bool recovered = false;
+        const auto& pubs = h.publications;
+        const auto offset_at = [&pubs](std::size_t i) {
+            return std::get<pc::publication>(pubs[i]->push().body).offset;
+        };
+        if (rec.cache) {
+            const bool same_state =
+                rec.offset > 0 && rec.offset == h.top.offset && rec.epoch == h.top.epoch;
+            if (pubs.empty()) {
+                recovered = same_state;
+            } else {
+                recovered = offset_at(0) == h.top.offset;
+                if (same_state) {
+                    h.publications.clear(); // the client has it already
+                }
+            }
+        } else if (!h.unrecoverable && (rec.epoch.empty() || rec.epoch == h.top.epoch)) {
+            recovered = pubs.empty() ? h.top.offset == rec.offset
+                                     : offset_at(0) == rec.offset + 1 &&
+                                           offset_at(pubs.size() - 1) == h.top.offset;
+        }
+        if (!recovered && rec.reject_unrecovered) {
+            end_subscription(channel);
+            reply_error(id, errs::unrecoverable_position.to_error());
+            finish_command();
+            return;
+        }
+        result.recovered = recovered;
+        if (recovered) {
+            for (const auto& p : h.publications) {
+                result.publications.push_back(std::get<pc::publication>(p->push().body));
+            }
+        }
+    }
+    sub.offset = result.offset;
+    sub.epoch = result.epoch;
+    reply(pc::reply{id, std::move(result)});
+    activate(channel);
+    finish_command();
+}
+
+bool session::advance_position(const std::string& channel,
+                               subscription& sub,
+                               const hub::prepared_push_ptr& p) {
+    const auto offset = std::get<pc::publication>(p->push().body).offset;
+    if (offset == 0 || p->epoch().empty()) {
+        return true; // published without history (skip_history): nothing to track
+    }
+    if (sub.epoch != p->epoch()) {
+        if (!sub.epoch.empty()) {
+            insufficient_state(channel, sub); // the stream was lost and restarted
+            return false;
+        }
+        sub.epoch = p->epoch();
+    }
+    if (offset <= sub.offset) {
+        return false; // already delivered (in the subscribe reply or before)
+    }
+    if (offset > sub.offset + 1) {
+        insufficient_state(channel, sub); // a gap: this subscriber missed publications
+        return false;
+    }
+    sub.offset = offset;
+    return true;
+}
+
+void session::insufficient_state(const std::string& channel, subscription& sub) {
+    if (sub.server_side) {
+        close(disc::insufficient_state);
+        return;
+    }
+    // Unsubscribed with 2500: the client resubscribes and recovers from its position. The
+    // hub is iterating (deliver): the subscription ends on a later loop turn.
+    pc::push p;
+    p.channel = channel;
+    p.body = protocol::client::unsubscribe_codes::insufficient_state.to_push();
+    send_push(std::move(p));
+    sub.ready = false;
+    sub.positioned = false;
+    transport_.defer([weak = weak_from_this(), channel] {
+        if (auto self = weak.lock(); self && !self->closed_) {
+            self->end_subscription(channel);
+        }
     });
 }
 
@@ -573,22 +743,20 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
     node::publish_options options;
     options.history_size = opts->history_size;
     options.history_ttl = opts->history_ttl;
-    options.history_meta_ttl = opts->history_meta_ttl;
+    options.history_meta_ttl = history_meta_ttl(c, *opts);
     auto weak = weak_from_this();
-    ctx_.node().publish(shard_,
-                        std::make_shared<hub::prepared_push>(std::move(p)),
-                        options,
-                        [weak, id](const node::publish_result& r) {
-                            auto self = weak.lock();
-                            if (!self || self->closed_) {
-                                return;
-                            }
-                            if (!r.ok) {
-                                self->reply_error(id, errs::internal.to_error());
-                                return;
-                            }
-                            self->reply(pc::reply{id, pc::publish_result{}});
-                        });
+    ctx_.node().publish(
+        shard_, std::move(p), std::move(options), [weak, id](const node::publish_result& r) {
+            auto self = weak.lock();
+            if (!self || self->closed_) {
+                return;
+            }
+            if (!r.ok) {
+                self->reply_error(id, errs::internal.to_error());
+                return;
+            }
+            self->reply(pc::reply{id, pc::publish_result{}});
+        });
 }
 
 void session::handle_presence(std::uint32_t id, const std::string& channel, bool stats) {
@@ -636,8 +804,49 @@ void session::handle_history(std::uint32_t id, const pc::history_request& req) {
         reply_error(id, errs::unknown_channel.to_error());
         return;
     }
-    // Channel history streams arrive with the history issue; until then none is available.
-    reply_error(id, errs::not_available.to_error());
+    if (!is_valid_channel_name(c, *opts, req.channel)) {
+        reply_error(id, errs::bad_request.to_error());
+        return;
+    }
+    if (!opts->history_enabled()) {
+        reply_error(id, errs::not_available.to_error());
+        return;
+    }
+    if (!has_history_access(*opts, req.channel)) {
+        reply_error(id, errs::permission_denied.to_error());
+        return;
+    }
+    node::history_filter f;
+    f.since = req.since;
+    f.limit = req.limit;
+    f.reverse = req.reverse;
+    const auto cap = c.client.history_max_publication_limit;
+    if (cap > 0 && (f.limit < 0 || f.limit > cap)) {
+        f.limit = cap;
+    }
+    busy_ = true;
+    auto weak = weak_from_this();
+    ctx_.node().history(
+        shard_, req.channel, f, history_meta_ttl(c, *opts), [weak, id](node::history_result h) {
+            auto self = weak.lock();
+            if (!self || self->closed_) {
+                return;
+            }
+            if (h.bad_request || h.unrecoverable) {
+                self->reply_error(id,
+                                  h.bad_request ? errs::bad_request.to_error()
+                                                : errs::unrecoverable_position.to_error());
+            } else {
+                pc::history_result result;
+                result.epoch = h.top.epoch;
+                result.offset = h.top.offset;
+                for (const auto& p : h.publications) {
+                    result.publications.push_back(std::get<pc::publication>(p->push().body));
+                }
+                self->reply(pc::reply{id, std::move(result)});
+            }
+            self->finish_command();
+        });
 }
 
 void session::handle_rpc(std::uint32_t id, const pc::rpc_request& req) {
@@ -862,6 +1071,9 @@ void session::deliver(const hub::prepared_push_ptr& p) {
     }
     if (!sub.ready) {
         sub.pending.push_back(p); // the subscribe (or connect) reply must go first
+        return;
+    }
+    if (sub.positioned && kind == pc::push_kind::pub && !advance_position(p->channel(), sub, p)) {
         return;
     }
     if (const auto& frame = p->frame(wire_); !frame.empty()) {

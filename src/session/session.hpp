@@ -76,6 +76,21 @@ private:
         std::string chan_info;
         std::int64_t expires_at = 0; ///< unix seconds, 0 = never
         std::vector<hub::prepared_push_ptr> pending;
+        // Positioning (history channels): the last offset and epoch delivered; a gap or an
+        // epoch change means this subscriber missed something (insufficient state).
+        bool positioned = false;
+        bool recoverable = false;
+        std::uint64_t offset = 0;
+        std::string epoch;
+    };
+
+    /// What a subscribe asked for about its stream position.
+    struct recovery_request {
+        bool recover = false; ///< recover since offset/epoch (or auto cache recovery)
+        bool cache = false;   ///< force_recovery_mode: cache (only the latest publication)
+        bool reject_unrecovered = false; ///< flag bit 2: answer 112 instead of recovered:false
+        std::uint64_t offset = 0;
+        std::string epoch;
     };
 
     using command = protocol::client::command;
@@ -121,6 +136,23 @@ private:
                        const channel_override& o,
                        bool client_wants_join_leave) const;
     void activate(const std::string& channel);
+    /// Reads the stream position (and missed publications) of a positioned subscription, then
+    /// replies `result` with them and activates it.
+    void position_subscription(std::uint32_t id,
+                               const std::string& channel,
+                               recovery_request rec,
+                               std::shared_ptr<protocol::client::subscribe_result> result);
+    void finish_positioning(std::uint32_t id,
+                            const std::string& channel,
+                            const recovery_request& rec,
+                            node::history_result h,
+                            protocol::client::subscribe_result& result);
+    /// Delivery to a positioned subscription: skips what it has seen, detects gaps.
+    bool advance_position(const std::string& channel,
+                          subscription& sub,
+                          const hub::prepared_push_ptr& p);
+    void insufficient_state(const std::string& channel, subscription& sub);
+    bool has_history_access(const config::channel_options& opts, const std::string& channel) const;
     void end_subscription(const std::string& channel);
 
     void reply_error(std::uint32_t id, const error_info& e);

@@ -13,36 +13,44 @@ struct registry::shard_state {
     boost::asio::steady_timer timer;
     std::unordered_set<connection*> connections;
     bool stopped = false;
+    std::chrono::steady_clock::time_point next_housekeeping{};
 };
 
 namespace {
 
-void arm(boost::asio::steady_timer& timer,
+void arm(registry::shard_state& st,
+         std::size_t shard,
          std::chrono::milliseconds period,
-         std::unordered_set<connection*>& connections,
-         const bool& stopped) {
-    timer.expires_after(period);
-    timer.async_wait([&timer, period, &connections, &stopped](const boost::system::error_code& ec) {
-        if (ec || stopped) {
+         const registry::housekeeping_fn& housekeeping) {
+    st.timer.expires_after(period);
+    st.timer.async_wait([&st, shard, period, &housekeeping](const boost::system::error_code& ec) {
+        if (ec || st.stopped) {
             return;
         }
         const auto now = std::chrono::steady_clock::now();
         // A tick may close a connection, which removes it from the set: iterate a copy.
-        const std::vector<connection*> snapshot(connections.begin(), connections.end());
+        const std::vector<connection*> snapshot(st.connections.begin(), st.connections.end());
         for (connection* c : snapshot) {
-            if (connections.contains(c)) {
+            if (st.connections.contains(c)) {
                 c->tick(now);
             }
         }
-        arm(timer, period, connections, stopped);
+        if (housekeeping && now >= st.next_housekeeping) {
+            st.next_housekeeping = now + std::chrono::seconds(1);
+            housekeeping(shard, now);
+        }
+        arm(st, shard, period, housekeeping);
     });
 }
 
 } // namespace
 
-registry::registry(runtime::shard_set& shards, std::chrono::milliseconds tick)
+registry::registry(runtime::shard_set& shards,
+                   std::chrono::milliseconds tick,
+                   housekeeping_fn housekeeping)
     : shards_(shards)
-    , tick_(tick) {
+    , tick_(tick)
+    , housekeeping_(std::move(housekeeping)) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         states_.push_back(std::make_unique<shard_state>(shards_.at(i).context()));
     }
@@ -51,8 +59,8 @@ registry::registry(runtime::shard_set& shards, std::chrono::milliseconds tick)
 registry::~registry() = default;
 
 void registry::start() {
-    for (auto& st : states_) {
-        arm(st->timer, tick_, st->connections, st->stopped);
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+        arm(*states_[i], i, tick_, housekeeping_);
     }
 }
 

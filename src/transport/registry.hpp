@@ -31,8 +31,13 @@ protected:
 
 class registry {
 public:
+    /// `housekeeping(shard, now)` (optional) runs on each shard about once a second, from the
+    /// same timer (node maintenance: expired history streams).
+    using housekeeping_fn = std::function<void(std::size_t, std::chrono::steady_clock::time_point)>;
+
     explicit registry(runtime::shard_set& shards,
-                      std::chrono::milliseconds tick = std::chrono::milliseconds(200));
+                      std::chrono::milliseconds tick = std::chrono::milliseconds(200),
+                      housekeeping_fn housekeeping = nullptr);
     ~registry();
 
     /// Starts the per-shard tick timers. Call once, before the shards run.
@@ -47,11 +52,12 @@ public:
 
     std::size_t size() const noexcept { return count_.load(); }
 
-private:
-    struct shard_state;
+    struct shard_state; ///< per-shard timer and connection set (defined in registry.cpp)
 
+private:
     runtime::shard_set& shards_;
     std::chrono::milliseconds tick_;
+    housekeeping_fn housekeeping_;
     std::vector<std::unique_ptr<shard_state>> states_;
     std::atomic<std::size_t> count_{0};
 };
