@@ -8,6 +8,7 @@
 #include "protocol/client/protobuf_codec.hpp"
 #include "session/channel_rules.hpp"
 #include "session/claims.hpp"
+#include "session/position.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -664,24 +665,19 @@ bool session::advance_position(const std::string& channel,
                                subscription& sub,
                                const hub::prepared_push_ptr& p) {
     const auto offset = std::get<pc::publication>(p->push().body).offset;
-    if (offset == 0 || p->epoch().empty()) {
-        return true; // published without history (skip_history): nothing to track
+    switch (next_position_step(sub.offset, sub.epoch, offset, p->epoch())) {
+    case position_step::duplicate:
+        return false; // delivered already (in the subscribe reply, or before)
+    case position_step::gap:
+        insufficient_state(channel, sub); // missed publications, or the stream restarted
+        return false;
+    case position_step::deliver:
+        break;
     }
-    if (sub.epoch != p->epoch()) {
-        if (!sub.epoch.empty()) {
-            insufficient_state(channel, sub); // the stream was lost and restarted
-            return false;
-        }
+    if (offset != 0 && !p->epoch().empty()) {
+        sub.offset = offset;
         sub.epoch = p->epoch();
     }
-    if (offset <= sub.offset) {
-        return false; // already delivered (in the subscribe reply or before)
-    }
-    if (offset > sub.offset + 1) {
-        insufficient_state(channel, sub); // a gap: this subscriber missed publications
-        return false;
-    }
-    sub.offset = offset;
     return true;
 }
 
