@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -18,6 +19,7 @@
 #include <list>
 #include <stdexcept>
 #include <thread>
+#include <tuple>
 
 namespace gyre::server {
 namespace net = boost::asio;
@@ -123,8 +125,22 @@ net::awaitable<void> serve_connection(tcp::socket socket,
         parser.header_limit(static_cast<std::uint32_t>(lim.max_header_bytes));
         parser.body_limit(lim.max_body_bytes);
         stream.expires_after(lim.idle_timeout);
-        auto [read_ec, bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+        auto [read_ec, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
         self->idle = false;
+        if (!read_ec && !parser.is_done()) {
+            // Clients such as curl ask before sending a large body and wait for this
+            // interim answer (Go's server sends it too).
+            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, 11};
+                auto [cont_ec, cont_n] = co_await http::async_write(stream, cont, use_tuple);
+                (void)cont_n;
+                read_ec = cont_ec;
+            }
+            if (!read_ec) {
+                std::tie(read_ec, bytes) =
+                    co_await http::async_read(stream, buffer, parser, use_tuple);
+            }
+        }
         if (read_ec) {
             if (const unsigned status = status_for_read_error(read_ec); status != 0) {
                 http::response<http::string_body> res{static_cast<http::status>(status), 11};
