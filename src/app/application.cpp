@@ -210,7 +210,7 @@ int run_server(const config::load_options& options) {
                         });
         });
     transport::registry connections(
-        shards, std::chrono::milliseconds(200), [&hub_node](std::size_t shard, auto now) {
+        shards, std::chrono::milliseconds(100), [&hub_node](std::size_t shard, auto now) {
             hub_node.tick(shard, now);
         });
     auto api_executor = std::make_shared<api::executor>(ctx, random_uuid());

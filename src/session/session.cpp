@@ -397,6 +397,7 @@ void session::apply_options(subscription& sub,
 void session::start_subscription(const std::string& channel,
                                  subscription sub,
                                  unique_function<void()> ready) {
+    has_expiring_subs_ = has_expiring_subs_ || sub.expires_at > 0;
     subs_[channel] = std::move(sub);
     auto weak = weak_from_this();
     ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)]() mutable {
@@ -913,6 +914,7 @@ void session::handle_sub_refresh(std::uint32_t id, const pc::sub_refresh_request
         return;
     }
     it->second.expires_at = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
+    has_expiring_subs_ = has_expiring_subs_ || it->second.expires_at > 0;
     pc::sub_refresh_result result;
     if (it->second.expires_at > 0) {
         result.expires = true;
@@ -1133,20 +1135,26 @@ void session::on_write_done(bool ok) {
 
 // ---- lifetime ----------------------------------------------------------------------------
 
-void session::tick(clock::time_point now) {
+session::clock::time_point session::tick(clock::time_point now) {
+    // Returns when this connection next needs a tick, so that idle connections cost nothing
+    // between their pings. Never later than max_sleep: deadlines that move earlier (a refresh,
+    // a new subscription with an expiry) are picked up within that time.
+    static constexpr auto max_sleep = std::chrono::seconds(5);
     if (closed_) {
-        return;
+        return clock::time_point::max();
     }
     const auto& c = cfg();
     if (state_ == state::connecting) {
-        if (now - created_ > c.client.stale_close_delay) {
+        const auto stale_at = created_ + c.client.stale_close_delay;
+        if (now >= stale_at) {
             close(disc::stale);
+            return clock::time_point::max();
         }
-        return;
+        return std::min(stale_at, now + max_sleep);
     }
     if (awaiting_pong_ && now > pong_deadline_) {
         close(disc::no_pong);
-        return;
+        return clock::time_point::max();
     }
     if (c.client.ping_interval.count() > 0 && now >= next_ping_) {
         enqueue(ping_message(wire_));
@@ -1156,27 +1164,39 @@ void session::tick(clock::time_point now) {
             pong_deadline_ = now + c.client.pong_timeout;
         }
     }
+    auto next = now + max_sleep;
+    if (c.client.ping_interval.count() > 0) {
+        next = std::min(next, next_ping_);
+    }
+    if (awaiting_pong_) {
+        next = std::min(next, pong_deadline_ + std::chrono::milliseconds(1));
+    }
     if (expires_at_ > 0) {
         const auto grace =
             std::chrono::duration_cast<std::chrono::seconds>(c.client.expired_close_delay).count();
-        if (unix_now() > expires_at_ + grace) {
+        const auto left = expires_at_ + grace - unix_now();
+        if (left < 0) {
             close(disc::expired);
-            return;
+            return clock::time_point::max();
         }
+        next = std::min(next, now + std::chrono::seconds(left + 1));
     }
-    if (now >= next_expiry_check_) {
-        next_expiry_check_ = now + std::chrono::seconds(1);
+    if (has_expiring_subs_) {
         check_subscription_expiry();
+        next = std::min(next, now + std::chrono::seconds(1));
     }
+    return next;
 }
 
 void session::check_subscription_expiry() {
+    has_expiring_subs_ = false;
     const auto grace =
         std::chrono::duration_cast<std::chrono::seconds>(cfg().client.expired_sub_close_delay)
             .count();
     const auto now = unix_now();
     std::vector<std::string> expired;
     for (const auto& [ch, sub] : subs_) {
+        has_expiring_subs_ = has_expiring_subs_ || sub.expires_at > 0;
         if (sub.expires_at > 0 && now > sub.expires_at + grace) {
             if (sub.server_side) {
                 close(disc::subscription_expired);

@@ -45,8 +45,9 @@ public:
     /// The peer went away (or the transport failed): release everything, send nothing.
     void on_transport_closed();
 
-    /// Periodic check (a few times per second): stale connect, pings, pong timeout, expiry.
-    void tick(clock::time_point now);
+    /// Stale connect, pings, pong timeout, expiry; returns when it next needs to run (the
+    /// registry sleeps the connection until then).
+    clock::time_point tick(clock::time_point now);
 
     /// Server-initiated close with a disconnect code (shutdown, slow, ...).
     void close(model::disconnect d);
@@ -194,7 +195,7 @@ private:
     void check_subscription_expiry();
 
     clock::time_point created_ = clock::now();
-    clock::time_point next_expiry_check_{};
+    bool has_expiring_subs_ = false; ///< some subscription has expires_at: check each second
     clock::time_point next_ping_{};
     clock::time_point pong_deadline_{};
     bool awaiting_pong_ = false;

@@ -2,18 +2,52 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <queue>
 #include <thread>
+#include <unordered_map>
 
 namespace gyre::transport {
 
 struct registry::shard_state {
+    struct due {
+        connection::time_point when;
+        connection* conn;
+        std::uint64_t seq; ///< stale entries (the connection was rescheduled or left) skip
+
+        bool operator>(const due& o) const noexcept { return when > o.when; }
+    };
+
     explicit shard_state(boost::asio::io_context& ctx)
         : timer(ctx) {}
 
+    void schedule(connection* c, connection::time_point when) {
+        const auto it = live.find(c);
+        if (it == live.end() || when == connection::time_point::max()) {
+            return;
+        }
+        it->second = ++next_seq;
+        heap.push({when, c, it->second});
+    }
+
+    /// Ticks every connection whose deadline has passed and reschedules it.
+    void run_due(connection::time_point now) {
+        while (!heap.empty() && heap.top().when <= now) {
+            const due d = heap.top();
+            heap.pop();
+            const auto it = live.find(d.conn);
+            if (it == live.end() || it->second != d.seq) {
+                continue;
+            }
+            schedule(d.conn, d.conn->tick(now)); // tick may close it: schedule checks `live`
+        }
+    }
+
     boost::asio::steady_timer timer;
-    std::unordered_set<connection*> connections;
+    std::unordered_map<connection*, std::uint64_t> live; // connection -> current schedule seq
+    std::priority_queue<due, std::vector<due>, std::greater<>> heap;
+    std::uint64_t next_seq = 0;
     bool stopped = false;
-    std::chrono::steady_clock::time_point next_housekeeping{};
+    connection::time_point next_housekeeping{};
 };
 
 namespace {
@@ -28,13 +62,7 @@ void arm(registry::shard_state& st,
             return;
         }
         const auto now = std::chrono::steady_clock::now();
-        // A tick may close a connection, which removes it from the set: iterate a copy.
-        const std::vector<connection*> snapshot(st.connections.begin(), st.connections.end());
-        for (connection* c : snapshot) {
-            if (st.connections.contains(c)) {
-                c->tick(now);
-            }
-        }
+        st.run_due(now);
         if (housekeeping && now >= st.next_housekeeping) {
             st.next_housekeeping = now + std::chrono::seconds(1);
             housekeeping(shard, now);
@@ -46,10 +74,10 @@ void arm(registry::shard_state& st,
 } // namespace
 
 registry::registry(runtime::shard_set& shards,
-                   std::chrono::milliseconds tick,
+                   std::chrono::milliseconds resolution,
                    housekeeping_fn housekeeping)
     : shards_(shards)
-    , tick_(tick)
+    , resolution_(resolution)
     , housekeeping_(std::move(housekeeping)) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         states_.push_back(std::make_unique<shard_state>(shards_.at(i).context()));
@@ -60,17 +88,20 @@ registry::~registry() = default;
 
 void registry::start() {
     for (std::size_t i = 0; i < states_.size(); ++i) {
-        arm(*states_[i], i, tick_, housekeeping_);
+        arm(*states_[i], i, resolution_, housekeeping_);
     }
 }
 
 void registry::add(std::size_t shard, connection* c) {
-    states_[shard]->connections.insert(c);
-    count_.fetch_add(1);
+    auto& st = *states_[shard];
+    if (st.live.emplace(c, 0).second) {
+        count_.fetch_add(1);
+        st.schedule(c, std::chrono::steady_clock::now());
+    }
 }
 
 void registry::remove(std::size_t shard, connection* c) {
-    if (states_[shard]->connections.erase(c) > 0) {
+    if (states_[shard]->live.erase(c) > 0) {
         count_.fetch_sub(1);
     }
 }
@@ -81,9 +112,15 @@ void registry::close_all(model::disconnect d, std::chrono::steady_clock::time_po
         shards_.at(i).submit([st, d] {
             st->stopped = true;
             st->timer.cancel();
-            const std::vector<connection*> snapshot(st->connections.begin(), st->connections.end());
+            std::vector<connection*> snapshot;
+            snapshot.reserve(st->live.size());
+            for (const auto& [c, seq] : st->live) {
+                snapshot.push_back(c);
+            }
             for (connection* c : snapshot) {
-                c->shutdown(d);
+                if (st->live.contains(c)) {
+                    c->shutdown(d);
+                }
             }
         });
     }

@@ -1,7 +1,8 @@
 // File: transport/registry.hpp
-// Every live client connection, per shard: drives the periodic session tick (pings, pong
-// timeouts, stale connects, expiry) from one timer per shard instead of one per connection, and
-// closes everyone with 3001 on shutdown.
+// Every live client connection, per shard: runs each connection's tick (pings, pong timeouts,
+// stale connects, expiry) when that connection says it next needs one, from one timer per
+// shard and a deadline heap, so idle connections cost nothing between their pings. Closes
+// everyone with 3001 on shutdown.
 #pragma once
 
 #include "model/disconnect.hpp"
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
 namespace gyre::transport {
@@ -19,7 +19,11 @@ namespace gyre::transport {
 /// What the registry needs from a connection (implemented by each transport).
 class connection {
 public:
-    virtual void tick(std::chrono::steady_clock::time_point now) = 0;
+    using time_point = std::chrono::steady_clock::time_point;
+
+    /// Does what is due at `now`; returns when it next needs to run (time_point::max(): never
+    /// again, e.g. closed).
+    virtual time_point tick(time_point now) = 0;
     virtual void shutdown(model::disconnect d) = 0;
 
 protected:
@@ -35,15 +39,17 @@ public:
     /// same timer (node maintenance: expired history streams).
     using housekeeping_fn = std::function<void(std::size_t, std::chrono::steady_clock::time_point)>;
 
+    /// `resolution`: how often each shard's timer looks for due connections.
     explicit registry(runtime::shard_set& shards,
-                      std::chrono::milliseconds tick = std::chrono::milliseconds(200),
+                      std::chrono::milliseconds resolution = std::chrono::milliseconds(100),
                       housekeeping_fn housekeeping = nullptr);
     ~registry();
 
-    /// Starts the per-shard tick timers. Call once, before the shards run.
+    /// Starts the per-shard timers. Call once, before the shards run.
     void start();
 
-    /// Shard-local bookkeeping, called by connections on their own shard.
+    /// Shard-local bookkeeping, called by connections on their own shard. A new connection
+    /// gets its first tick right away.
     void add(std::size_t shard, connection* c);
     void remove(std::size_t shard, connection* c);
 
@@ -52,11 +58,11 @@ public:
 
     std::size_t size() const noexcept { return count_.load(); }
 
-    struct shard_state; ///< per-shard timer and connection set (defined in registry.cpp)
+    struct shard_state; ///< per-shard timer, connections and deadlines (in registry.cpp)
 
 private:
     runtime::shard_set& shards_;
-    std::chrono::milliseconds tick_;
+    std::chrono::milliseconds resolution_;
     housekeeping_fn housekeeping_;
     std::vector<std::unique_ptr<shard_state>> states_;
     std::atomic<std::size_t> count_{0};

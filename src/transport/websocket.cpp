@@ -107,16 +107,21 @@ public:
     }
 
     // connection
-    void tick(std::chrono::steady_clock::time_point now) override {
+    time_point tick(time_point now) override {
         // A peer that never reads keeps our close frame stuck behind a write: after a grace
         // period drop the TCP connection, so a stuck client cannot hold memory forever.
-        if (closing_ && !finished_ && now - close_started_ > close_grace) {
-            finish();
-            return;
+        if (closing_ && !finished_) {
+            if (now - close_started_ > close_grace) {
+                finish();
+                return time_point::max();
+            }
+            return close_started_ + close_grace + std::chrono::milliseconds(1);
         }
-        if (session_) {
-            session_->tick(now);
+        auto next = session_ ? session_->tick(now) : time_point::max();
+        if (closing_ && !finished_) { // the session closed us during its tick
+            next = std::min(next, close_started_ + close_grace + std::chrono::milliseconds(1));
         }
+        return next;
     }
 
     void shutdown(model::disconnect d) override {
@@ -127,6 +132,7 @@ public:
 
 private:
     void on_accept(beast::error_code ec) {
+        request_ = {}; // the upgrade request's headers are not needed any more
         if (ec) {
             GYRE_LOG_DEBUG("websocket handshake failed error=\"{}\"", ec.message());
             return;
