@@ -313,7 +313,9 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
         std::uniform_int_distribution<std::int64_t> spread(0,
                                                            std::max<std::int64_t>(half.count(), 1));
         next_ping_ = clock::now() + half + std::chrono::nanoseconds(spread(rng()));
+        transport_.wake_at(next_ping_);
     }
+    wake_for_expiry();
     if (c.client.connect_include_server_time) {
         result.time = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -397,7 +399,10 @@ void session::apply_options(subscription& sub,
 void session::start_subscription(const std::string& channel,
                                  subscription sub,
                                  unique_function<void()> ready) {
-    has_expiring_subs_ = has_expiring_subs_ || sub.expires_at > 0;
+    if (sub.expires_at > 0 && !has_expiring_subs_) {
+        has_expiring_subs_ = true;
+        transport_.wake_at(clock::now() + std::chrono::seconds(1));
+    }
     subs_[channel] = std::move(sub);
     auto weak = weak_from_this();
     ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)]() mutable {
@@ -875,6 +880,7 @@ void session::handle_refresh(std::uint32_t id, const pc::refresh_request& req) {
     }
     const auto claims = read_claims(verified->claims_json);
     expires_at_ = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
+    wake_for_expiry();
     pc::refresh_result result;
     result.client = client_;
     result.version = GYRE_VERSION;
@@ -914,7 +920,10 @@ void session::handle_sub_refresh(std::uint32_t id, const pc::sub_refresh_request
         return;
     }
     it->second.expires_at = claims.expire_at ? *claims.expire_at : verified->exp.value_or(0);
-    has_expiring_subs_ = has_expiring_subs_ || it->second.expires_at > 0;
+    if (it->second.expires_at > 0 && !has_expiring_subs_) {
+        has_expiring_subs_ = true;
+        transport_.wake_at(clock::now() + std::chrono::seconds(1));
+    }
     pc::sub_refresh_result result;
     if (it->second.expires_at > 0) {
         result.expires = true;
@@ -1016,6 +1025,7 @@ void session::server_refresh(const node::refresh_action& a) {
         }
         body.ttl = static_cast<std::uint32_t>(expire_at - now);
         expires_at_ = expire_at;
+        wake_for_expiry();
         if (!a.info.empty()) {
             conn_info_ = a.info;
         }
@@ -1025,6 +1035,16 @@ void session::server_refresh(const node::refresh_action& a) {
     pc::push p;
     p.body = body;
     send_push(std::move(p));
+}
+
+void session::wake_for_expiry() {
+    if (expires_at_ <= 0) {
+        return;
+    }
+    const auto grace =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg().client.expired_close_delay).count();
+    const auto left = std::max<std::int64_t>(expires_at_ + grace - unix_now(), 0);
+    transport_.wake_at(clock::now() + std::chrono::seconds(left + 1));
 }
 
 void session::send_push(pc::push p) {
@@ -1137,9 +1157,9 @@ void session::on_write_done(bool ok) {
 
 session::clock::time_point session::tick(clock::time_point now) {
     // Returns when this connection next needs a tick, so that idle connections cost nothing
-    // between their pings. Never later than max_sleep: deadlines that move earlier (a refresh,
-    // a new subscription with an expiry) are picked up within that time.
-    static constexpr auto max_sleep = std::chrono::seconds(5);
+    // between their pings. Deadlines that move earlier (a connect, a refresh, a subscription
+    // with an expiry) ask for an earlier tick with transport::wake_at().
+    static constexpr auto max_sleep = std::chrono::seconds(60);
     if (closed_) {
         return clock::time_point::max();
     }

@@ -123,6 +123,8 @@ private:
     void server_subscribe(const node::subscribe_action& a);
     void server_unsubscribe(const node::unsubscribe_action& a);
     void server_refresh(const node::refresh_action& a);
+    /// Asks the transport for a tick when the connection expires (expires_at_ changed).
+    void wake_for_expiry();
     /// Sends a push outside any command reply (id 0).
     void send_push(protocol::client::push p);
 

@@ -9,6 +9,7 @@
 #include "hub/prepared_push.hpp"
 #include "model/disconnect.hpp"
 
+#include <chrono>
 #include <string_view>
 #include <vector>
 
@@ -33,6 +34,10 @@ public:
 
     /// Runs `fn` on this shard after the current handler returns (coalescing point for writes).
     virtual void defer(unique_function<void()> fn) = 0;
+
+    /// Asks for session::tick() no later than `when` (a deadline moved earlier: a refresh, a
+    /// subscription with an expiry). Ticks are otherwise scheduled by what tick() returns.
+    virtual void wake_at(std::chrono::steady_clock::time_point when) = 0;
 
 protected:
     transport() = default;

@@ -20,13 +20,21 @@ struct registry::shard_state {
     explicit shard_state(boost::asio::io_context& ctx)
         : timer(ctx) {}
 
+    struct slot {
+        std::uint64_t seq = 0;
+        connection::time_point when = connection::time_point::max();
+    };
+
     void schedule(connection* c, connection::time_point when) {
         const auto it = live.find(c);
-        if (it == live.end() || when == connection::time_point::max()) {
+        if (it == live.end()) {
             return;
         }
-        it->second = ++next_seq;
-        heap.push({when, c, it->second});
+        it->second.seq = ++next_seq; // older heap entries of `c` become stale
+        it->second.when = when;
+        if (when != connection::time_point::max()) {
+            heap.push({when, c, it->second.seq});
+        }
     }
 
     /// Ticks every connection whose deadline has passed and reschedules it.
@@ -35,7 +43,7 @@ struct registry::shard_state {
             const due d = heap.top();
             heap.pop();
             const auto it = live.find(d.conn);
-            if (it == live.end() || it->second != d.seq) {
+            if (it == live.end() || it->second.seq != d.seq) {
                 continue;
             }
             schedule(d.conn, d.conn->tick(now)); // tick may close it: schedule checks `live`
@@ -43,7 +51,7 @@ struct registry::shard_state {
     }
 
     boost::asio::steady_timer timer;
-    std::unordered_map<connection*, std::uint64_t> live; // connection -> current schedule seq
+    std::unordered_map<connection*, slot> live; // connection -> its current deadline
     std::priority_queue<due, std::vector<due>, std::greater<>> heap;
     std::uint64_t next_seq = 0;
     bool stopped = false;
@@ -94,7 +102,7 @@ void registry::start() {
 
 void registry::add(std::size_t shard, connection* c) {
     auto& st = *states_[shard];
-    if (st.live.emplace(c, 0).second) {
+    if (st.live.emplace(c, shard_state::slot{}).second) {
         count_.fetch_add(1);
         st.schedule(c, std::chrono::steady_clock::now());
     }
@@ -106,6 +114,14 @@ void registry::remove(std::size_t shard, connection* c) {
     }
 }
 
+void registry::wake(std::size_t shard, connection* c, connection::time_point when) {
+    auto& st = *states_[shard];
+    const auto it = st.live.find(c);
+    if (it != st.live.end() && when < it->second.when) {
+        st.schedule(c, when);
+    }
+}
+
 void registry::close_all(model::disconnect d, std::chrono::steady_clock::time_point deadline) {
     for (std::size_t i = 0; i < states_.size(); ++i) {
         shard_state* st = states_[i].get();
@@ -114,7 +130,7 @@ void registry::close_all(model::disconnect d, std::chrono::steady_clock::time_po
             st->timer.cancel();
             std::vector<connection*> snapshot;
             snapshot.reserve(st->live.size());
-            for (const auto& [c, seq] : st->live) {
+            for (const auto& [c, slot] : st->live) {
                 snapshot.push_back(c);
             }
             for (connection* c : snapshot) {

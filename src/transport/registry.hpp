@@ -53,6 +53,9 @@ public:
     void add(std::size_t shard, connection* c);
     void remove(std::size_t shard, connection* c);
 
+    /// Shard-local: ticks `c` no later than `when` (earlier than its current deadline).
+    void wake(std::size_t shard, connection* c, connection::time_point when);
+
     /// Any thread: sends `d` to every connection, then waits until all are gone or `deadline`.
     void close_all(model::disconnect d, std::chrono::steady_clock::time_point deadline);
 

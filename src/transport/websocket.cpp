@@ -102,6 +102,8 @@ public:
         }
     }
 
+    void wake_at(time_point when) override { endpoint_.connections->wake(shard_, this, when); }
+
     void defer(unique_function<void()> fn) override {
         net::post(ws_.get_executor(), std::move(fn));
     }
