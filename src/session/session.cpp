@@ -1133,12 +1133,9 @@ void session::flush() {
     const auto limit = cfg().client.max_messages_in_frame;
     const std::size_t n =
         limit > 0 ? std::min(outbox_.size(), static_cast<std::size_t>(limit)) : outbox_.size();
-    std::vector<shared_bytes> batch;
-    batch.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        outbox_bytes_ -= outbox_.front().size();
-        batch.push_back(std::move(outbox_.front()));
-        outbox_.pop_front();
+    std::vector<shared_bytes> batch = outbox_.take(n);
+    for (const auto& m : batch) {
+        outbox_bytes_ -= m.size();
     }
     write_in_flight_ = true;
     transport_.write(std::move(batch));

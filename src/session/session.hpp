@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/shared_bytes.hpp"
+#include "core/small_queue.hpp"
 #include "hub/subscriber.hpp"
 #include "model/disconnect.hpp"
 #include "node/user_command.hpp"
@@ -16,7 +17,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -176,7 +176,7 @@ private:
     bool closed_ = false;
     bool cleaned_ = false;
     bool busy_ = false;
-    std::deque<command> commands_;
+    small_queue<command> commands_;
     const command* current_ = nullptr; ///< the command being dispatched
     bool jwks_retry_ = false;          ///< the current command already waited for a JWKS fetch
 
@@ -189,7 +189,7 @@ private:
     std::int64_t expires_at_ = 0; ///< unix seconds; 0 = never
     std::unordered_map<std::string, subscription> subs_;
 
-    std::deque<shared_bytes> outbox_;
+    small_queue<shared_bytes> outbox_;
     std::size_t outbox_bytes_ = 0;
     bool write_in_flight_ = false;
     bool flush_scheduled_ = false;

@@ -162,6 +162,7 @@ private:
         session_->on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()),
                            ws_.got_binary());
         buffer_.consume(buffer_.size());
+        buffer_.shrink_to_fit(); // most connections sit idle: keep no read buffer meanwhile
         if (!closing_) {
             do_read();
         } else {
