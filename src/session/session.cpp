@@ -342,7 +342,24 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
         sub.chan_info = entry.info.value_or(std::string{});
         const auto* opts = channel_options_for(c, ch);
         apply_options(sub, *opts, entry.override_options, false);
-        start_subscription(ch, std::move(sub), [this, id, remaining, shared_result, channels] {
+        // Server-side subscriptions are positioned (and recovered from the position the
+        // client sends back in `subs`) when the namespace or the token forces it.
+        recovery_request rec;
+        if (opts->history_enabled()) {
+            const auto& o = entry.override_options;
+            sub.recoverable = o.force_recovery.value_or(opts->force_recovery);
+            sub.positioned =
+                sub.recoverable || o.force_positioning.value_or(opts->force_positioning);
+            rec.cache = opts->force_recovery_mode == "cache";
+            if (const auto it = req.subs.find(ch); it != req.subs.end() && sub.recoverable) {
+                rec.recover = it->second.recover;
+                rec.offset = it->second.offset;
+                rec.epoch = it->second.epoch;
+            }
+            rec.recover = rec.recover || (sub.recoverable && rec.cache && opts->auto_cache_recover);
+        }
+        const bool positioned = sub.positioned;
+        auto done = [this, id, remaining, shared_result, channels] {
             if (--*remaining > 0) {
                 return;
             }
@@ -352,7 +369,19 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             }
             enforce_single_connection();
             finish_command();
-        });
+        };
+        start_subscription(
+            ch, std::move(sub), [this, ch, positioned, rec, shared_result, done]() mutable {
+                if (!positioned) {
+                    done();
+                    return;
+                }
+                read_position(
+                    ch, rec, [this, ch, rec, shared_result, done](node::history_result h) mutable {
+                        (void)fill_position(ch, rec, std::move(h), shared_result->subs[ch]);
+                        done();
+                    });
+            });
     }
 }
 
@@ -576,10 +605,9 @@ bool session::has_history_access(const config::channel_options& opts,
            (opts.allow_history_for_subscriber && subs_.contains(channel) && anonymous_ok);
 }
 
-void session::position_subscription(std::uint32_t id,
-                                    const std::string& channel,
-                                    recovery_request rec,
-                                    std::shared_ptr<pc::subscribe_result> result) {
+void session::read_position(const std::string& channel,
+                            const recovery_request& rec,
+                            unique_function<void(node::history_result)> then) {
     const auto& c = cfg();
     const auto* opts = channel_options_for(c, channel);
     node::history_filter f;
@@ -595,29 +623,42 @@ void session::position_subscription(std::uint32_t id,
     // so every publication is either in the read or delivered afterwards (or both: the
     // position check drops duplicates).
     auto weak = weak_from_this();
-    ctx_.node().history(
-        shard_,
-        channel,
-        f,
-        opts != nullptr ? history_meta_ttl(c, *opts) : c.channel.history_meta_ttl,
-        [weak, id, channel, rec = std::move(rec), result](node::history_result h) mutable {
-            auto self = weak.lock();
-            if (!self || self->closed_) {
-                return;
-            }
-            self->finish_positioning(id, channel, rec, std::move(h), *result);
-        });
+    ctx_.node().history(shard_,
+                        channel,
+                        f,
+                        opts != nullptr ? history_meta_ttl(c, *opts) : c.channel.history_meta_ttl,
+                        [weak, then = std::move(then)](node::history_result h) mutable {
+                            auto self = weak.lock();
+                            if (!self || self->closed_) {
+                                return;
+                            }
+                            then(std::move(h));
+                        });
 }
 
-void session::finish_positioning(std::uint32_t id,
-                                 const std::string& channel,
-                                 const recovery_request& rec,
-                                 node::history_result h,
-                                 pc::subscribe_result& result) {
+void session::position_subscription(std::uint32_t id,
+                                    const std::string& channel,
+                                    recovery_request rec,
+                                    std::shared_ptr<pc::subscribe_result> result) {
+    read_position(channel, rec, [this, id, channel, rec, result](node::history_result h) {
+        if (!fill_position(channel, rec, std::move(h), *result)) {
+            end_subscription(channel);
+            reply_error(id, errs::unrecoverable_position.to_error());
+        } else {
+            reply(pc::reply{id, std::move(*result)});
+            activate(channel);
+        }
+        finish_command();
+    });
+}
+
+bool session::fill_position(const std::string& channel,
+                            const recovery_request& rec,
+                            node::history_result h,
+                            pc::subscribe_result& result) {
     const auto it = subs_.find(channel);
     if (it == subs_.end()) {
-        finish_command();
-        return;
+        return true;
     }
     auto& sub = it->second;
     result.positioned = true;
@@ -648,10 +689,7 @@ void session::finish_positioning(std::uint32_t id,
                                            offset_at(pubs.size() - 1) == h.top.offset;
         }
         if (!recovered && rec.reject_unrecovered) {
-            end_subscription(channel);
-            reply_error(id, errs::unrecoverable_position.to_error());
-            finish_command();
-            return;
+            return false;
         }
         result.recovered = recovered;
         if (recovered) {
@@ -662,9 +700,7 @@ void session::finish_positioning(std::uint32_t id,
     }
     sub.offset = result.offset;
     sub.epoch = result.epoch;
-    reply(pc::reply{id, std::move(result)});
-    activate(channel);
-    finish_command();
+    return true;
 }
 
 bool session::advance_position(const std::string& channel,

@@ -139,17 +139,22 @@ private:
                        const channel_override& o,
                        bool client_wants_join_leave) const;
     void activate(const std::string& channel);
-    /// Reads the stream position (and missed publications) of a positioned subscription, then
-    /// replies `result` with them and activates it.
+    /// Reads the stream position (and, when recovering, the missed publications) of a
+    /// positioned subscription on its home shard; `then` runs here unless the session closed.
+    void read_position(const std::string& channel,
+                       const recovery_request& rec,
+                       unique_function<void(node::history_result)> then);
+    /// read_position(), then the subscribe reply with the position, then activation.
     void position_subscription(std::uint32_t id,
                                const std::string& channel,
                                recovery_request rec,
                                std::shared_ptr<protocol::client::subscribe_result> result);
-    void finish_positioning(std::uint32_t id,
-                            const std::string& channel,
-                            const recovery_request& rec,
-                            node::history_result h,
-                            protocol::client::subscribe_result& result);
+    /// Fills the position fields (and recovered publications) of `result` and the
+    /// subscription's tracked position. False: not recovered and the client asked for 112.
+    bool fill_position(const std::string& channel,
+                       const recovery_request& rec,
+                       node::history_result h,
+                       protocol::client::subscribe_result& result);
     /// Delivery to a positioned subscription: skips what it has seen, detects gaps.
     bool advance_position(const std::string& channel,
                           subscription& sub,
