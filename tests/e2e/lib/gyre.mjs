@@ -88,8 +88,13 @@ export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serv
   server.stop = async (signal = 'SIGTERM', timeoutMs2 = 10000) => {
     if (server.exited) return server.exited;
     process.kill(proc.pid, signal);
-    const timer = new Promise((_, rej) => setTimeout(() => rej(new Error('gyre did not exit in time')), timeoutMs2));
-    return Promise.race([server.exitPromise, timer]);
+    let handle;
+    const timer = new Promise((_, rej) => { handle = setTimeout(() => rej(new Error('gyre did not exit in time')), timeoutMs2); });
+    try {
+      return await Promise.race([server.exitPromise, timer]);
+    } finally {
+      clearTimeout(handle); // a pending timer would keep the test process alive
+    }
   };
   return server;
 }
