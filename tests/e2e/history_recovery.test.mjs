@@ -3,10 +3,10 @@
 // reconnectable code) while publications go on through the HTTP API.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { api, eventually } from './lib/api.mjs';
-import { decode } from './lib/clients.mjs';
+import { api, eventually, userToken } from './lib/api.mjs';
+import { client, decode } from './lib/clients.mjs';
 import {
-  dropConnection, ok, publish, recoveringSubscriber, restore, sleep, startHistoryServer,
+  dropConnection, gatedWebSocket, ok, publish, recoveringSubscriber, restore, sleep, startHistoryServer,
 } from './lib/history.mjs';
 
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -364,4 +364,36 @@ test('a restarted server has a new epoch: recovery fails, the stream starts agai
   assert.deepEqual(next, { offset: 1, epoch: ctx.streamPosition.epoch });
   await eventually(() => sub.pubs.length === 3, { what: 'publication from the new stream' });
   assert.deepEqual(sub.pubs.at(-1), { offset: 1, data: { n: 'new' } });
+});
+
+describe('server-side subscriptions', () => {
+  test('a channel from the token is positioned and recovers what was missed', async (t) => {
+    const { port } = await startHistoryServer(t);
+    const gate = gatedWebSocket();
+    const c = client(t, port, {
+      token: userToken('srv-user', { channels: ['srvrec'] }), websocket: gate.WebSocket,
+    });
+    const subscribed = [];
+    const pubs = [];
+    c.on('subscribed', (ctx) => subscribed.push(ctx));
+    c.on('publication', (ctx) => pubs.push(ctx.offset));
+    c.connect();
+    await eventually(() => subscribed.length === 1, { what: 'server-side subscribed' });
+    assert.equal(subscribed[0].channel, 'srvrec');
+    assert.equal(subscribed[0].recoverable, true);
+    assert.equal(subscribed[0].positioned, true);
+    await publish(port, 'srvrec', { n: 1 });
+    await eventually(() => pubs.length === 1, { what: 'live publication' });
+
+    gate.closed = true;
+    await ok(port, 'disconnect', { user: 'srv-user', disconnect: { code: 3000, reason: 'drop' } });
+    await eventually(() => c.state === 'connecting', { what: 'client to lose its connection' });
+    for (let i = 2; i <= 4; i += 1) await publish(port, 'srvrec', { n: i });
+    gate.closed = false;
+    await eventually(() => subscribed.length === 2, { what: 'server-side resubscribe' });
+    assert.equal(subscribed[1].wasRecovering, true);
+    assert.equal(subscribed[1].recovered, true);
+    await eventually(() => pubs.length === 4, { what: 'recovered publications' });
+    assert.deepEqual(pubs, [1, 2, 3, 4]);
+  });
 });
