@@ -7,7 +7,7 @@ flavour=${1:-release}
 shift || true
 jobs=${JOBS:-$(nproc)}
 case "$flavour" in
-    release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release -DGYRE_WERROR=ON) ;;
+    release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release -DGYRE_WERROR=ON -DGYRE_BENCH=ON) ;;
     asan)    dir=build-asan; args=(-DCMAKE_BUILD_TYPE=Debug -DGYRE_SANITIZE=ON) ;;
     *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac

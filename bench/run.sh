@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks: Gyre side by side with the ceiling server and the Go peer, on this
+# machine, with the shared load tools (../shared/bench: wsload, ceiling, centrifuge-go,
+# compare.sh). Server pinned to core 0, load to core 1, loopback only, bounded in time.
+#
+#   bench/run.sh            # everything (~20 min): compare.sh scenarios + sweeps, idle-15k,
+#                           # JWT connect storm, server API publish, micro-benchmarks
+#   bench/run.sh --smoke    # seconds: checks the harness works (CI)
+#
+# Environment: SHARED_BENCH (default ../shared/bench next to the repo), BUILD (default
+# build-bench), OUT (results; default /tmp/gyre-bench-results/<time>), TARGETS (default
+# "gyre ceiling go"; "go" is skipped when its toolchain cannot be installed).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+BUILD=${BUILD:-$ROOT/build-bench}
+OUT=${OUT:-${TMPDIR:-/tmp}/gyre-bench-results/$(date +%Y%m%d-%H%M%S)}
+TOOLS=${BENCH_BUILD:-${TMPDIR:-/tmp}/gyre-bench-tools}
+SMOKE=0
+[[ ${1:-} == --smoke ]] && SMOKE=1
+mkdir -p "$OUT" "$TOOLS"
+
+if [[ -f $BUILD/build.ninja ]]; then
+    cmake -DGYRE_BENCH=ON "$BUILD" >/dev/null # an existing build (CI's release build) keeps its options
+else
+    cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGYRE_BENCH=ON \
+        -DGYRE_TESTS=OFF >/dev/null
+fi
+cmake --build "$BUILD" --target gyre http_load gyre_benchmarks >/dev/null
+
+HAVE_SHARED=1
+if [[ ! -x $SHARED/compare.sh ]]; then
+    echo "bench: the shared load tools are not at $SHARED (set SHARED_BENCH)" >&2
+    ((SMOKE)) || exit 1
+    HAVE_SHARED=0
+else
+    cc -O2 -Wall -Wno-unused-parameter -o "$TOOLS/wsload" "$SHARED/wsload/wsload.c" -lm
+fi
+WSLOAD=$TOOLS/wsload
+
+# Gyre as the comparison runs it: one shard (the server has one core), anonymous clients for
+# the compare.sh scenarios, an HMAC key for the JWT storm.
+CFG=$OUT/gyre-bench.json
+cat >"$CFG" <<'EOF'
+{"client": {"insecure": true, "token": {"hmac_secret_key": "bench-secret"}},
+ "http_api": {"key": "bench"}, "log": {"level": "error"}, "gyre": {"shards": 1}}
+EOF
+PORT=8200
+export GYRE_CMD="$BUILD/gyre --config $CFG --http_server.port $PORT" GYRE_PORT=$PORT
+export GYRE_API_KEY=bench BENCH_BUILD=$TOOLS
+
+SRV=""
+stop() { [[ -n $SRV ]] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null; SRV=""; }
+trap stop EXIT
+start_gyre() {
+    taskset -c 0 $GYRE_CMD >"$OUT/$1.server.log" 2>&1 &
+    SRV=$!
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "gyre did not start" >&2
+    return 1
+}
+
+if ((SMOKE)); then
+    if ((HAVE_SHARED)); then
+        start_gyre smoke
+        taskset -c 1 "$WSLOAD" fanout --url "ws://127.0.0.1:$PORT/connection/websocket" \
+            --conns 20 --rate 20 --duration 1 --api-key bench --server-pid "$SRV" >"$OUT/smoke.json"
+        stop
+        python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['delivery_ratio']==1, d" \
+            "$OUT/smoke.json"
+    fi
+    BUILD=$BUILD "$ROOT/bench/api_publish.sh" --smoke --no-build >"$OUT/api-smoke.md"
+    "$BUILD/bench/gyre_benchmarks" --benchmark_min_time=0.01 >/dev/null
+    echo "bench: smoke ok ($OUT)"
+    exit 0
+fi
+
+TARGETS=${TARGETS:-gyre ceiling go}
+if [[ " $TARGETS " == *" go "* ]] && ! BENCH_BUILD=$TOOLS "$SHARED/centrifuge-go/build.sh" >/dev/null; then
+    echo "bench: the Go peer could not be built; running without it" >&2
+    TARGETS=${TARGETS/go/}
+fi
+
+# 1. compare.sh: fan-out 1k/10k at 100k deliveries/s, idle-10k, channels-10k, sweeps.
+"$SHARED/compare.sh" --targets "$TARGETS" --scenarios "fanout-1k fanout-10k idle-10k channels-10k" \
+    --sweep --out "$OUT/compare" >"$OUT/compare.log" 2>&1 || true
+
+# 2. idle-15k (Gyre and the ceiling) and the JWT connect storm (Gyre): 15,000 clients.
+start_gyre idle15k
+taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
+    --duration 30 --server-pid "$SRV" >"$OUT/gyre-idle-15k.json" || true
+stop
+TOKEN=$("$BUILD/gyre" gentoken -c "$CFG" -u bench -q)
+start_gyre storm
+taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
+    --duration 1 --settle 0 --token "$TOKEN" --server-pid "$SRV" >"$OUT/gyre-storm-15k.json" || true
+stop
+taskset -c 0 "$TOOLS/ceiling" --port 8100 >"$OUT/ceiling-idle15k.server.log" 2>&1 &
+SRV=$!
+sleep 0.5
+taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:8100/connection/websocket" --conns 15000 \
+    --duration 30 --server-pid "$SRV" >"$OUT/ceiling-idle-15k.json" || true
+stop
+
+# 3. Server API publish throughput and the micro-benchmarks.
+BUILD=$BUILD "$ROOT/bench/api_publish.sh" --no-build >"$OUT/api.md" || true
+"$BUILD/bench/gyre_benchmarks" --benchmark_format=json >"$OUT/micro.json" 2>/dev/null || true
+
+python3 "$ROOT/bench/report.py" "$OUT" | tee "$OUT/summary.md"
+echo "results in $OUT" >&2
