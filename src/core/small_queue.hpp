@@ -38,19 +38,17 @@ public:
         }
     }
 
-    /// Moves out the first `n` elements (all of them without copying when n == size()).
-    std::vector<T> take(std::size_t n) {
-        std::vector<T> out;
+    /// Moves the first `n` elements into `out` (which must be empty). Taking everything swaps
+    /// the storage, so `out`'s capacity becomes the queue's: no allocation either way.
+    void take(std::size_t n, std::vector<T>& out) {
         if (head_ == 0 && n >= items_.size()) {
             out.swap(items_);
-            return out;
+            return;
         }
-        out.reserve(n);
         for (std::size_t i = 0; i < n && !empty(); ++i) {
             out.push_back(std::move(items_[head_]));
             pop_front();
         }
-        return out;
     }
 
     /// Empties the queue and frees its memory.

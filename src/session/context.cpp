@@ -1,5 +1,7 @@
 #include "session/context.hpp"
 
+#include "session/session.hpp"
+
 namespace gyre::session {
 
 std::shared_ptr<const settings> settings::make(std::shared_ptr<const config::config> cfg,
@@ -33,7 +35,22 @@ context::context(node::node& n,
     : node_(n)
     , node_name_(std::move(node_name))
     , fetch_(std::move(fetch))
-    , per_shard_(n.shards().size(), initial) {}
+    , per_shard_(n.shards().size(), initial)
+    , flush_queues_(n.shards().size()) {}
+
+bool context::queue_flush(std::size_t shard, std::shared_ptr<session> s) {
+    auto& q = flush_queues_[shard];
+    q.push_back(std::move(s));
+    return q.size() == 1;
+}
+
+void context::flush_queued(std::size_t shard) {
+    auto queued = std::move(flush_queues_[shard]);
+    flush_queues_[shard].clear();
+    for (auto& s : queued) {
+        s->flush_queued();
+    }
+}
 
 void context::update(std::shared_ptr<const settings> next) {
     for (std::size_t i = 0; i < per_shard_.size(); ++i) {

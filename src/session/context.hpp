@@ -16,6 +16,8 @@
 
 namespace gyre::session {
 
+class session;
+
 struct settings {
     std::shared_ptr<const config::config> cfg;
     auth::token_verifier connection_tokens;
@@ -57,11 +59,20 @@ public:
     /// Any thread: publishes new settings to every shard (each swaps on its own thread).
     void update(std::shared_ptr<const settings> next);
 
+    /// Shard-local: sessions with output queued during this loop turn. The first one queued
+    /// posts a single task that flushes them all (Valkey's clients_pending_write), instead of
+    /// one posted task per session per turn. Returns true when the caller must post it.
+    bool queue_flush(std::size_t shard, std::shared_ptr<session> s);
+
+    /// Shard-local: writes out every session queued by queue_flush().
+    void flush_queued(std::size_t shard);
+
 private:
     node::node& node_;
     std::string node_name_;
     fetch_fn fetch_;
     std::vector<std::shared_ptr<const settings>> per_shard_;
+    std::vector<std::vector<std::shared_ptr<session>>> flush_queues_; // per shard
 };
 
 } // namespace gyre::session

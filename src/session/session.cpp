@@ -1153,13 +1153,16 @@ void session::schedule_flush() {
         return;
     }
     flush_scheduled_ = true;
-    // Everything queued during this loop turn leaves in one write.
-    transport_.defer([weak = weak_from_this()] {
-        if (auto self = weak.lock()) {
-            self->flush_scheduled_ = false;
-            self->flush();
-        }
-    });
+    // Everything queued during this loop turn leaves in one write per session, and all the
+    // sessions of the turn are flushed by one task.
+    if (ctx_.queue_flush(shard_, shared_from_this())) {
+        transport_.defer([&ctx = ctx_, shard = shard_] { ctx.flush_queued(shard); });
+    }
+}
+
+void session::flush_queued() {
+    flush_scheduled_ = false;
+    flush();
 }
 
 void session::flush() {
@@ -1169,12 +1172,14 @@ void session::flush() {
     const auto limit = cfg().client.max_messages_in_frame;
     const std::size_t n =
         limit > 0 ? std::min(outbox_.size(), static_cast<std::size_t>(limit)) : outbox_.size();
-    std::vector<shared_bytes> batch = outbox_.take(n);
-    for (const auto& m : batch) {
+    // Three vectors rotate (outbox, this spare, the transport's), so a busy connection
+    // allocates nothing per write.
+    outbox_.take(n, write_batch_);
+    for (const auto& m : write_batch_) {
         outbox_bytes_ -= m.size();
     }
     write_in_flight_ = true;
-    transport_.write(std::move(batch));
+    transport_.write(write_batch_);
 }
 
 void session::on_write_done(bool ok) {

@@ -54,6 +54,9 @@ public:
 
     void deliver(const hub::prepared_push_ptr& p) override;
 
+    /// Called by context::flush_queued(): the loop turn is over, write what is queued.
+    void flush_queued();
+
     bool is_closed() const noexcept { return closed_; }
 
     const std::string& client_id() const noexcept override { return client_; }
@@ -195,6 +198,7 @@ private:
     std::unordered_map<std::string, subscription> subs_;
 
     small_queue<shared_bytes> outbox_;
+    std::vector<shared_bytes> write_batch_; ///< empty between writes; keeps its capacity
     std::size_t outbox_bytes_ = 0;
     bool write_in_flight_ = false;
     bool flush_scheduled_ = false;

@@ -26,7 +26,9 @@ public:
     /// Writes `messages` as one frame: JSON messages joined by '\n'; Protobuf messages already
     /// carry their length prefix. Called only when no write is in flight; the transport calls
     /// session::on_write_done() when the write completes.
-    virtual void write(std::vector<shared_bytes> messages) = 0;
+    /// The transport takes the messages and leaves `messages` empty (possibly with capacity
+    /// to reuse).
+    virtual void write(std::vector<shared_bytes>& messages) = 0;
 
     /// Sends the disconnect (close frame with code and reason) after the write in flight, then
     /// ends the connection. Idempotent. Copies `d.reason` (API disconnects carry their own).

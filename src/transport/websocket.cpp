@@ -69,12 +69,13 @@ public:
 
     std::string_view name() const noexcept override { return "websocket"; }
 
-    void write(std::vector<shared_bytes> messages) override {
+    void write(std::vector<shared_bytes>& messages) override {
         if (closing_) {
+            messages.clear();
             session_->on_write_done(true);
             return;
         }
-        writing_ = std::move(messages);
+        writing_.swap(messages); // `messages` gets our empty vector (and its capacity) back
         buffers_.clear();
         static constexpr char newline = '\n';
         for (std::size_t i = 0; i < writing_.size(); ++i) {
