@@ -4,7 +4,9 @@
 #include "core/strings.hpp"
 #include "session/session.hpp"
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/write.hpp>
@@ -85,9 +87,14 @@ public:
             buffers_.emplace_back(writing_[i].data(), writing_[i].size());
         }
         write_in_flight_ = true;
-        ws_.async_write(buffers_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_write(ec);
-        });
+        // The composed write allocates its state per call: take it from Asio's per-thread
+        // recycling cache instead of malloc (a write per delivery is the hot path).
+        ws_.async_write(
+            buffers_,
+            net::bind_allocator(net::recycling_allocator<void>(),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_write(ec);
+                                }));
     }
 
     void close(model::disconnect d) override {
@@ -146,9 +153,12 @@ private:
     }
 
     void do_read() {
-        ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_read(ec);
-        });
+        ws_.async_read(
+            buffer_,
+            net::bind_allocator(net::recycling_allocator<void>(),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_read(ec);
+                                }));
     }
 
     void on_read(beast::error_code ec) {
