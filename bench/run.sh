@@ -51,7 +51,13 @@ export GYRE_CMD="$BUILD/gyre --config $CFG --http_server.port $PORT" GYRE_PORT=$
 export GYRE_API_KEY=bench BENCH_BUILD=$TOOLS
 
 SRV=""
-stop() { [[ -n $SRV ]] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null; SRV=""; }
+stop() {
+    if [[ -n $SRV ]]; then
+        kill "$SRV" 2>/dev/null || true
+        wait "$SRV" 2>/dev/null || true # a killed server's status is not a failure
+    fi
+    SRV=""
+}
 trap stop EXIT
 start_gyre() {
     taskset -c 0 $GYRE_CMD >"$OUT/$1.server.log" 2>&1 &
