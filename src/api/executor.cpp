@@ -225,11 +225,7 @@ void executor::subscribe(std::size_t shard, const subscribe_request& q, done_fn 
     a.chan_info = *info;
     a.data = *data;
     a.expire_at = q.expire_at;
-    a.presence = q.override_options.presence;
-    a.join_leave = q.override_options.join_leave;
-    a.force_push_join_leave = q.override_options.force_push_join_leave;
-    a.force_recovery = q.override_options.force_recovery;
-    a.force_positioning = q.override_options.force_positioning;
+    a.override_options = q.override_options;
     a.recover_since = q.recover_since;
     node::user_command cmd{q.user, q.client, q.session, {}, std::move(a)};
     ctx_.node().run_user_command(shard, std::move(cmd), [done = std::move(done)]() mutable {

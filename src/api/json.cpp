@@ -37,40 +37,17 @@ bool key_is(std::string_view key, std::string_view name) noexcept {
 // ---- decoding -----------------------------------------------------------------------------
 // Each reader leaves a field at its zero value for `null`, as Go does.
 
-/// Calls `on_field(key)` for every member of an object; `on_field` must consume the value
-/// (returning ok) or leave it to be skipped (returning `skip`).
-constexpr codec_error skip = codec_error::empty_frame; // an otherwise unused value as a signal
+/// Returned by a member reader for a key it does not know: the value is skipped.
+constexpr std::nullopt_t skip = std::nullopt;
+using member_result = std::optional<codec_error>;
 
+/// Calls `on_field(key)` for every member of an object (see detail::read_members).
 template <class Fn>
 codec_error read_object(json_reader& r, Fn&& on_field) {
     if (!r.consume('{')) {
         return codec_error::wrong_type;
     }
-    if (r.consume('}')) {
-        return ok;
-    }
-    for (;;) {
-        std::string_view key;
-        if (auto ec = r.read_key(key); ec != ok) {
-            return ec;
-        }
-        if (!r.consume(':')) {
-            return codec_error::invalid_json;
-        }
-        // Keys may point into scratch space that a nested read_key() reuses: copy it.
-        const std::string k(key);
-        auto ec = on_field(std::string_view(k));
-        if (ec == skip) {
-            ec = r.skip_value();
-        }
-        if (ec != ok) {
-            return ec;
-        }
-        if (r.consume(',')) {
-            continue;
-        }
-        return r.consume('}') ? ok : codec_error::invalid_json;
-    }
+    return protocol::client::detail::read_members(r, std::forward<Fn>(on_field));
 }
 
 /// An object that may be `null` (then `on_field` is never called).
@@ -158,7 +135,7 @@ codec_error read(json_reader& r, std::vector<std::string>& out) {
 }
 
 codec_error read(json_reader& r, std::map<std::string, std::string>& out) {
-    return read_nullable_object(r, [&](std::string_view key) {
+    return read_nullable_object(r, [&](std::string_view key) -> member_result {
         std::string value;
         auto ec = read(r, value);
         if (ec == ok) {
@@ -173,7 +150,7 @@ codec_error read(json_reader& r, std::optional<protocol::client::stream_position
         return ok;
     }
     out.emplace();
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "offset")) {
             return read(r, out->offset);
         }
@@ -190,7 +167,7 @@ codec_error read(json_reader& r, std::optional<bool>& out) {
         return ok;
     }
     out = false;
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "value")) {
             bool v = false;
             auto ec = read(r, v);
@@ -201,7 +178,7 @@ codec_error read(json_reader& r, std::optional<bool>& out) {
     });
 }
 
-codec_error read_publication_field(json_reader& r, std::string_view key, publication_fields& p) {
+member_result read_publication_field(json_reader& r, std::string_view key, publication_fields& p) {
     if (key_is(key, "data")) {
         return read_raw(r, p.data);
     }
@@ -230,7 +207,7 @@ codec_error read_publication_field(json_reader& r, std::string_view key, publica
 }
 
 codec_error read_body(json_reader& r, publish_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "channel")) {
             return read(r, q.channel);
         }
@@ -239,7 +216,7 @@ codec_error read_body(json_reader& r, publish_request& q) {
 }
 
 codec_error read_body(json_reader& r, broadcast_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "channels")) {
             return read(r, q.channels);
         }
@@ -248,7 +225,7 @@ codec_error read_body(json_reader& r, broadcast_request& q) {
 }
 
 codec_error read_body(json_reader& r, subscribe_request& q) {
-    return read_object(r, [&](std::string_view key) -> codec_error {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "channel")) {
             return read(r, q.channel);
         }
@@ -281,7 +258,7 @@ codec_error read_body(json_reader& r, subscribe_request& q) {
         }
         if (key_is(key, "override")) {
             auto& o = q.override_options;
-            return read_nullable_object(r, [&](std::string_view k) {
+            return read_nullable_object(r, [&](std::string_view k) -> member_result {
                 if (key_is(k, "presence")) {
                     return read(r, o.presence);
                 }
@@ -305,7 +282,7 @@ codec_error read_body(json_reader& r, subscribe_request& q) {
 }
 
 codec_error read_body(json_reader& r, unsubscribe_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "channel")) {
             return read(r, q.channel);
         }
@@ -323,7 +300,7 @@ codec_error read_body(json_reader& r, unsubscribe_request& q) {
 }
 
 codec_error read_body(json_reader& r, disconnect_request& q) {
-    return read_object(r, [&](std::string_view key) -> codec_error {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "user")) {
             return read(r, q.user);
         }
@@ -341,7 +318,7 @@ codec_error read_body(json_reader& r, disconnect_request& q) {
                 return ok;
             }
             q.disconnect.emplace(0, std::string{});
-            return read_object(r, [&](std::string_view k) {
+            return read_object(r, [&](std::string_view k) -> member_result {
                 if (key_is(k, "code")) {
                     return read(r, q.disconnect->first);
                 }
@@ -356,7 +333,7 @@ codec_error read_body(json_reader& r, disconnect_request& q) {
 }
 
 codec_error read_body(json_reader& r, refresh_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "user")) {
             return read(r, q.user);
         }
@@ -380,13 +357,13 @@ codec_error read_body(json_reader& r, refresh_request& q) {
 }
 
 codec_error read_body(json_reader& r, channel_request& q) {
-    return read_object(r, [&](std::string_view key) {
-        return key_is(key, "channel") ? read(r, q.channel) : skip;
+    return read_object(r, [&](std::string_view key) -> member_result {
+        return key_is(key, "channel") ? member_result(read(r, q.channel)) : skip;
     });
 }
 
 codec_error read_body(json_reader& r, history_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "channel")) {
             return read(r, q.channel);
         }
@@ -404,17 +381,17 @@ codec_error read_body(json_reader& r, history_request& q) {
 }
 
 codec_error read_body(json_reader& r, channels_request& q) {
-    return read_object(r, [&](std::string_view key) {
-        return key_is(key, "pattern") ? read(r, q.pattern) : skip;
+    return read_object(r, [&](std::string_view key) -> member_result {
+        return key_is(key, "pattern") ? member_result(read(r, q.pattern)) : skip;
     });
 }
 
 codec_error read_body(json_reader& r, info_request& /*q*/) {
-    return read_object(r, [](std::string_view) { return skip; });
+    return read_object(r, [](std::string_view) -> member_result { return skip; });
 }
 
 codec_error read_body(json_reader& r, rpc_request& q) {
-    return read_object(r, [&](std::string_view key) {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "method")) {
             return read(r, q.method);
         }
@@ -451,7 +428,7 @@ codec_error read_batch_command(json_reader& r, std::variant<request, error>& out
         return ok;
     }
     std::array<std::optional<request>, batch_order.size()> found;
-    auto ec = read_object(r, [&](std::string_view key) -> codec_error {
+    auto ec = read_object(r, [&](std::string_view key) -> member_result {
         for (std::size_t i = 0; i < batch_order.size(); ++i) {
             if (key_is(key, method_name(batch_order[i]))) {
                 if (r.consume_null()) {
@@ -481,7 +458,7 @@ codec_error read_batch_command(json_reader& r, std::variant<request, error>& out
 }
 
 codec_error read_body(json_reader& r, batch_request& q) {
-    return read_object(r, [&](std::string_view key) -> codec_error {
+    return read_object(r, [&](std::string_view key) -> member_result {
         if (key_is(key, "parallel")) {
             return read(r, q.parallel);
         }
@@ -654,7 +631,7 @@ std::optional<std::vector<legacy_command>> decode_legacy(std::string_view body) 
         std::int64_t number = 0; // absent: 0, publish
         std::string_view params;
         bool has_params = false;
-        const auto ec = read_object(r, [&](std::string_view key) -> codec_error {
+        const auto ec = read_object(r, [&](std::string_view key) -> member_result {
             if (key_is(key, "id")) {
                 return read(r, cmd.id);
             }

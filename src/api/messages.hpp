@@ -5,6 +5,7 @@
 #pragma once
 
 #include "api/errors.hpp"
+#include "model/channel_override.hpp"
 #include "protocol/client/messages.hpp"
 
 #include <cstdint>
@@ -63,14 +64,6 @@ struct broadcast_request {
     publication_fields pub;
 };
 
-struct subscribe_override {
-    std::optional<bool> presence;
-    std::optional<bool> join_leave;
-    std::optional<bool> force_recovery;
-    std::optional<bool> force_positioning;
-    std::optional<bool> force_push_join_leave;
-};
-
 struct subscribe_request {
     std::string channel;
     std::string user;
@@ -81,7 +74,7 @@ struct subscribe_request {
     raw_bytes data;
     std::string b64data;
     std::optional<protocol::client::stream_position> recover_since;
-    subscribe_override override_options;
+    model::channel_override override_options;
     std::string session;
 };
 

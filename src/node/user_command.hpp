@@ -5,6 +5,7 @@
 // connections on every shard.
 #pragma once
 
+#include "model/channel_override.hpp"
 #include "protocol/client/messages.hpp"
 
 #include <cstdint>
@@ -21,11 +22,7 @@ struct subscribe_action {
     std::string chan_info; ///< raw JSON (or bytes); empty = none
     std::string data;      ///< sent in the subscribe push
     std::int64_t expire_at = 0;
-    std::optional<bool> presence;
-    std::optional<bool> join_leave;
-    std::optional<bool> force_push_join_leave;
-    std::optional<bool> force_recovery;
-    std::optional<bool> force_positioning;
+    model::channel_override override_options;
     std::optional<protocol::client::stream_position> recover_since;
 };
 

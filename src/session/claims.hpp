@@ -3,6 +3,8 @@
 // their raw JSON bytes kept exact, so `info` reaches clients exactly as the backend wrote it.
 #pragma once
 
+#include "model/channel_override.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,14 +13,7 @@
 
 namespace gyre::session {
 
-/// Channel options a token may override (`override` in `subs` entries and subscription tokens).
-struct channel_override {
-    std::optional<bool> presence;
-    std::optional<bool> join_leave;
-    std::optional<bool> force_push_join_leave;
-    std::optional<bool> force_recovery;
-    std::optional<bool> force_positioning;
-};
+using channel_override = model::channel_override;
 
 /// One entry of the `subs` claim (server-side subscription with options).
 struct server_subscription {

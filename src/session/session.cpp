@@ -1005,11 +1005,7 @@ void session::server_subscribe(const node::subscribe_action& a) {
     sub.server_side = true;
     sub.chan_info = a.chan_info;
     sub.expires_at = a.expire_at;
-    channel_override o;
-    o.presence = a.presence;
-    o.join_leave = a.join_leave;
-    o.force_push_join_leave = a.force_push_join_leave;
-    apply_options(sub, *opts, o, false);
+    apply_options(sub, *opts, a.override_options, false);
     start_subscription(a.channel, std::move(sub), [this, ch = a.channel, data = a.data] {
         if (!subs_.contains(ch)) {
             return; // unsubscribed meanwhile

@@ -424,43 +424,20 @@ codec_error read_object(json_reader& r, T& obj, int depth) {
     if (!r.consume('{')) {
         return mismatch(r);
     }
-    if (r.consume('}')) {
-        return ok;
-    }
-    for (;;) {
-        std::string_view key;
-        if (auto ec = r.read_key(key); ec != ok) {
-            return ec;
-        }
-        if (!r.consume(':')) {
-            return codec_error::invalid_json;
-        }
-        bool matched = false;
-        codec_error ec = ok;
+    // Unknown keys are skipped, but must still be valid JSON.
+    return detail::read_members(r, [&](std::string_view key) -> std::optional<codec_error> {
+        std::optional<codec_error> result;
         std::apply(
             [&](const auto&... fd) {
                 static_cast<void>(
-                    ((key == fd.name ? (matched = true,
-                                        ec = read_value(r, obj.*(fd.member), fd.flags, depth),
-                                        true)
-                                     : false) ||
+                    ((key == fd.name
+                          ? (result = read_value(r, obj.*(fd.member), fd.flags, depth), true)
+                          : false) ||
                      ...));
             },
             schema<T>::fields);
-        if (!matched) {
-            ec = r.skip_value(); // unknown key: skipped, but must still be valid JSON
-        }
-        if (ec != ok) {
-            return ec;
-        }
-        if (r.consume(',')) {
-            continue;
-        }
-        if (r.consume('}')) {
-            return ok;
-        }
-        return codec_error::invalid_json;
-    }
+        return result;
+    });
 }
 
 /// One whole JSON text that must be an object of type T.

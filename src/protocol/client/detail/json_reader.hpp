@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -94,6 +95,34 @@ private:
     std::size_t pos_ = 0;
     std::string scratch_;
 };
+
+/// Reads the members of an object whose '{' the caller consumed, through the closing '}'.
+/// `on_member(key)` either reads the value and returns its result, or returns nullopt to have
+/// the value skipped (still validated). `key` may point into the reader's scratch space: use
+/// it before reading any nested value.
+template <class Fn>
+codec_error read_members(json_reader& r, Fn&& on_member) {
+    if (r.consume('}')) {
+        return ok;
+    }
+    for (;;) {
+        std::string_view key;
+        if (auto ec = r.read_key(key); ec != ok) {
+            return ec;
+        }
+        if (!r.consume(':')) {
+            return codec_error::invalid_json;
+        }
+        const std::optional<codec_error> read = on_member(key);
+        if (auto ec = read ? *read : r.skip_value(); ec != ok) {
+            return ec;
+        }
+        if (r.consume(',')) {
+            continue;
+        }
+        return r.consume('}') ? ok : codec_error::invalid_json;
+    }
+}
 
 /// Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
 /// U+10FFFF) that starts with the non-ASCII byte s[i], or 0 when it is malformed or cut short.
