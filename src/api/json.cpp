@@ -178,228 +178,162 @@ codec_error read(json_reader& r, std::optional<bool>& out) {
     });
 }
 
+/// A request field: its JSON name and where it goes. `raw` fields keep the value's bytes.
+template <class T>
+struct field {
+    std::string_view name;
+    T* target;
+    bool raw = false;
+};
+
+template <class T>
+field<T> f(std::string_view name, T& target) {
+    return {name, &target};
+}
+
+field<std::string> raw(std::string_view name, std::string& target) {
+    return {name, &target, true};
+}
+
+/// Reads the member `key` into the first of `fields` with that name; skips unknown keys.
+template <class... T>
+member_result read_field(json_reader& r, std::string_view key, field<T>... fields) {
+    member_result out = skip;
+    const auto try_one = [&](auto& fd) {
+        if (out || !key_is(key, fd.name)) {
+            return;
+        }
+        if constexpr (std::is_same_v<std::remove_pointer_t<decltype(fd.target)>, std::string>) {
+            out = fd.raw ? read_raw(r, *fd.target) : read(r, *fd.target);
+        } else {
+            out = read(r, *fd.target);
+        }
+    };
+    (try_one(fields), ...);
+    return out;
+}
+
+/// Reads an object whose members are all plain `fields`.
+template <class... T>
+codec_error read_fields(json_reader& r, field<T>... fields) {
+    return read_object(r, [&](std::string_view key) { return read_field(r, key, fields...); });
+}
+
 member_result read_publication_field(json_reader& r, std::string_view key, publication_fields& p) {
-    if (key_is(key, "data")) {
-        return read_raw(r, p.data);
-    }
-    if (key_is(key, "b64data")) {
-        return read(r, p.b64data);
-    }
-    if (key_is(key, "skip_history")) {
-        return read(r, p.skip_history);
-    }
-    if (key_is(key, "tags")) {
-        return read(r, p.tags);
-    }
-    if (key_is(key, "idempotency_key")) {
-        return read(r, p.idempotency_key);
-    }
-    if (key_is(key, "delta")) {
-        return read(r, p.delta);
-    }
-    if (key_is(key, "version")) {
-        return read(r, p.version);
-    }
-    if (key_is(key, "version_epoch")) {
-        return read(r, p.version_epoch);
-    }
-    return skip;
+    return read_field(r,
+                      key,
+                      raw("data", p.data),
+                      f("b64data", p.b64data),
+                      f("skip_history", p.skip_history),
+                      f("tags", p.tags),
+                      f("idempotency_key", p.idempotency_key),
+                      f("delta", p.delta),
+                      f("version", p.version),
+                      f("version_epoch", p.version_epoch));
 }
 
 codec_error read_body(json_reader& r, publish_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "channel")) {
-            return read(r, q.channel);
-        }
-        return read_publication_field(r, key, q.pub);
+    return read_object(r, [&](std::string_view key) {
+        auto out = read_field(r, key, f("channel", q.channel));
+        return out ? out : read_publication_field(r, key, q.pub);
     });
 }
 
 codec_error read_body(json_reader& r, broadcast_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "channels")) {
-            return read(r, q.channels);
-        }
-        return read_publication_field(r, key, q.pub);
+    return read_object(r, [&](std::string_view key) {
+        auto out = read_field(r, key, f("channels", q.channels));
+        return out ? out : read_publication_field(r, key, q.pub);
     });
 }
 
 codec_error read_body(json_reader& r, subscribe_request& q) {
     return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "channel")) {
-            return read(r, q.channel);
-        }
-        if (key_is(key, "user")) {
-            return read(r, q.user);
-        }
-        if (key_is(key, "expire_at")) {
-            return read(r, q.expire_at);
-        }
-        if (key_is(key, "info")) {
-            return read_raw(r, q.info);
-        }
-        if (key_is(key, "b64info")) {
-            return read(r, q.b64info);
-        }
-        if (key_is(key, "client")) {
-            return read(r, q.client);
-        }
-        if (key_is(key, "data")) {
-            return read_raw(r, q.data);
-        }
-        if (key_is(key, "b64data")) {
-            return read(r, q.b64data);
-        }
-        if (key_is(key, "recover_since")) {
-            return read(r, q.recover_since);
-        }
-        if (key_is(key, "session")) {
-            return read(r, q.session);
-        }
         if (key_is(key, "override")) {
             auto& o = q.override_options;
-            return read_nullable_object(r, [&](std::string_view k) -> member_result {
-                if (key_is(k, "presence")) {
-                    return read(r, o.presence);
-                }
-                if (key_is(k, "join_leave")) {
-                    return read(r, o.join_leave);
-                }
-                if (key_is(k, "force_recovery")) {
-                    return read(r, o.force_recovery);
-                }
-                if (key_is(k, "force_positioning")) {
-                    return read(r, o.force_positioning);
-                }
-                if (key_is(k, "force_push_join_leave")) {
-                    return read(r, o.force_push_join_leave);
-                }
-                return skip;
+            return read_nullable_object(r, [&](std::string_view k) {
+                return read_field(r,
+                                  k,
+                                  f("presence", o.presence),
+                                  f("join_leave", o.join_leave),
+                                  f("force_recovery", o.force_recovery),
+                                  f("force_positioning", o.force_positioning),
+                                  f("force_push_join_leave", o.force_push_join_leave));
             });
         }
-        return skip;
+        return read_field(r,
+                          key,
+                          f("channel", q.channel),
+                          f("user", q.user),
+                          f("expire_at", q.expire_at),
+                          raw("info", q.info),
+                          f("b64info", q.b64info),
+                          f("client", q.client),
+                          raw("data", q.data),
+                          f("b64data", q.b64data),
+                          f("recover_since", q.recover_since),
+                          f("session", q.session));
     });
 }
 
 codec_error read_body(json_reader& r, unsubscribe_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "channel")) {
-            return read(r, q.channel);
-        }
-        if (key_is(key, "user")) {
-            return read(r, q.user);
-        }
-        if (key_is(key, "client")) {
-            return read(r, q.client);
-        }
-        if (key_is(key, "session")) {
-            return read(r, q.session);
-        }
-        return skip;
-    });
+    return read_fields(r,
+                       f("channel", q.channel),
+                       f("user", q.user),
+                       f("client", q.client),
+                       f("session", q.session));
 }
 
 codec_error read_body(json_reader& r, disconnect_request& q) {
     return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "user")) {
-            return read(r, q.user);
-        }
-        if (key_is(key, "client")) {
-            return read(r, q.client);
-        }
-        if (key_is(key, "whitelist")) {
-            return read(r, q.whitelist);
-        }
-        if (key_is(key, "session")) {
-            return read(r, q.session);
-        }
         if (key_is(key, "disconnect")) {
             if (r.consume_null()) {
                 return ok;
             }
             q.disconnect.emplace(0, std::string{});
-            return read_object(r, [&](std::string_view k) -> member_result {
-                if (key_is(k, "code")) {
-                    return read(r, q.disconnect->first);
-                }
-                if (key_is(k, "reason")) {
-                    return read(r, q.disconnect->second);
-                }
-                return skip;
-            });
+            return read_fields(
+                r, f("code", q.disconnect->first), f("reason", q.disconnect->second));
         }
-        return skip;
+        return read_field(r,
+                          key,
+                          f("user", q.user),
+                          f("client", q.client),
+                          f("whitelist", q.whitelist),
+                          f("session", q.session));
     });
 }
 
 codec_error read_body(json_reader& r, refresh_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "user")) {
-            return read(r, q.user);
-        }
-        if (key_is(key, "client")) {
-            return read(r, q.client);
-        }
-        if (key_is(key, "expired")) {
-            return read(r, q.expired);
-        }
-        if (key_is(key, "expire_at")) {
-            return read(r, q.expire_at);
-        }
-        if (key_is(key, "info")) {
-            return read_raw(r, q.info);
-        }
-        if (key_is(key, "session")) {
-            return read(r, q.session);
-        }
-        return skip;
-    });
+    return read_fields(r,
+                       f("user", q.user),
+                       f("client", q.client),
+                       f("expired", q.expired),
+                       f("expire_at", q.expire_at),
+                       raw("info", q.info),
+                       f("session", q.session));
 }
 
 codec_error read_body(json_reader& r, channel_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        return key_is(key, "channel") ? member_result(read(r, q.channel)) : skip;
-    });
+    return read_fields(r, f("channel", q.channel));
 }
 
 codec_error read_body(json_reader& r, history_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "channel")) {
-            return read(r, q.channel);
-        }
-        if (key_is(key, "limit")) {
-            return read(r, q.limit);
-        }
-        if (key_is(key, "since")) {
-            return read(r, q.since);
-        }
-        if (key_is(key, "reverse")) {
-            return read(r, q.reverse);
-        }
-        return skip;
-    });
+    return read_fields(r,
+                       f("channel", q.channel),
+                       f("limit", q.limit),
+                       f("since", q.since),
+                       f("reverse", q.reverse));
 }
 
 codec_error read_body(json_reader& r, channels_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        return key_is(key, "pattern") ? member_result(read(r, q.pattern)) : skip;
-    });
+    return read_fields(r, f("pattern", q.pattern));
 }
 
 codec_error read_body(json_reader& r, info_request& /*q*/) {
-    return read_object(r, [](std::string_view) -> member_result { return skip; });
+    return read_object(r, [](std::string_view) { return skip; });
 }
 
 codec_error read_body(json_reader& r, rpc_request& q) {
-    return read_object(r, [&](std::string_view key) -> member_result {
-        if (key_is(key, "method")) {
-            return read(r, q.method);
-        }
-        if (key_is(key, "params")) {
-            return read_raw(r, q.params);
-        }
-        return skip;
-    });
+    return read_fields(r, f("method", q.method), raw("params", q.params));
 }
 
 codec_error read_request(json_reader& r, method m, request& out);
