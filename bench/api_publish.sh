@@ -36,33 +36,16 @@ fi
 GYRE=$BUILD/gyre
 LOAD=$BUILD/bench/http_load
 
-# A free port unless one was given.
-if [[ -z ${PORT:-} ]]; then
-    for _ in $(seq 50); do
-        PORT=$((20000 + RANDOM % 30000))
-        ss -Htln "sport = :$PORT" | grep -q . || break
-    done
-fi
-
+. bench/lib.sh
+bench_pick_port
 TMP=$(mktemp -d)
-SERVER_PID=
 cleanup() {
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    bench_stop_server
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Command prefixes pinning to one core (taskset execs its command, so $! is the server's pid).
-PIN_SERVER=() PIN_LOAD=()
-if command -v taskset >/dev/null; then
-    PIN_SERVER=(taskset -c "$SERVER_CPU") PIN_LOAD=(taskset -c "$LOAD_CPU")
-else
-    echo "taskset not found: running unpinned" >&2
-fi
+bench_pin "$SERVER_CPU" "$LOAD_CPU"
 
 CFG=$TMP/config.json
 cat >"$CFG" <<'EOF'
@@ -70,15 +53,7 @@ cat >"$CFG" <<'EOF'
  "gyre": {"shards": 1}}
 EOF
 
-"${PIN_SERVER[@]}" "$GYRE" --config "$CFG" --http_server.port "$PORT" >"$TMP/gyre.log" 2>&1 &
-SERVER_PID=$!
-BASE=http://127.0.0.1:$PORT
-for _ in $(seq 100); do
-    curl -sf "$BASE/health" >/dev/null && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { echo "gyre exited:" >&2; cat "$TMP/gyre.log" >&2; exit 1; }
-    sleep 0.1
-done
-curl -sf "$BASE/health" >/dev/null || { echo "gyre did not answer $BASE/health" >&2; exit 1; }
+bench_start_gyre "$GYRE" "$CFG"
 reply=$(curl -s -XPOST -H 'X-API-Key: bench' -d '{"channel":"bench0","data":{}}' "$BASE/api/publish")
 if [[ $reply != *'"result"'* ]]; then
     echo "POST /api/publish does not work yet: $reply" >&2
@@ -91,8 +66,6 @@ SCENARIOS=(
     "single publish|16|0"
     "batch K=100|4|100"
 )
-
-field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
 
 LOADAVG=$(cut -d" " -f1-3 /proc/loadavg)
 ROWS=()
@@ -107,15 +80,15 @@ for s in "${SCENARIOS[@]}"; do
     COMMANDS+=("${cmd[*]}")
     out=$("${cmd[@]}")
     echo "$out" >&2
-    ok=$(field "$out" requests_ok)
-    errors=$(field "$out" errors)
+    ok=$(json_field "$out" requests_ok)
+    errors=$(json_field "$out" errors)
     if ((ok == 0 || errors > 0)); then
         echo "scenario '$name' (conns $conns): $ok ok, $errors errors" >&2
         failed=1
     fi
     ROWS+=("$(printf '| %s | %d | %.0f | %.0f | %s / %s | %s |' "$name" "$conns" \
-        "$(field "$out" publishes_per_s)" "$(field "$out" requests_per_s)" \
-        "$(field "$out" p50)" "$(field "$out" p99)" "$(field "$out" cpu_us_per_publish)")")
+        "$(json_field "$out" publishes_per_s)" "$(json_field "$out" requests_per_s)" \
+        "$(json_field "$out" p50)" "$(json_field "$out" p99)" "$(json_field "$out" cpu_us_per_publish)")")
 done
 
 echo

@@ -50,37 +50,17 @@ NODE_SCRIPT=bench/recovery_storm.mjs
 # The ws package: bench/node_modules if present, else the e2e tests' copy.
 export NODE_PATH=${NODE_PATH:-$PWD/bench/node_modules:$PWD/tests/e2e/node_modules}
 
+. bench/lib.sh
 # A free port below the ephemeral range (32768+: 20,000 client sockets take many of those).
-if [[ -z ${PORT:-} ]]; then
-    for _ in $(seq 50); do
-        PORT=$((20000 + RANDOM % 12000))
-        ss -Htan "sport = :$PORT" | grep -q . || break
-    done
-fi
-BASE=http://127.0.0.1:$PORT
-
+bench_pick_port 12000
 TMP=$(mktemp -d)
-SERVER_PID=
-stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-    fi
-}
 cleanup() {
-    stop_server
+    bench_stop_server
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-PIN_SERVER=() PIN_LOAD=()
-if command -v taskset >/dev/null; then
-    PIN_SERVER=(taskset -c "$SERVER_CPU") PIN_LOAD=(taskset -c "$LOAD_CPU")
-else
-    echo "taskset not found: running unpinned" >&2
-fi
+bench_pin "$SERVER_CPU" "$LOAD_CPU"
 
 # Sockets: CLIENTS on each side, plus a few.
 need=$((CLIENTS + 200))
@@ -93,26 +73,13 @@ cat >"$CFG" <<'EOF'
  "gyre": {"shards": 1}}
 EOF
 
-start_server() {
-    "${PIN_SERVER[@]}" "$GYRE" --config "$CFG" --http_server.port "$PORT" >"$TMP/gyre.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 100); do
-        curl -sf "$BASE/health" >/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || { echo "gyre exited:" >&2; cat "$TMP/gyre.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "gyre did not answer $BASE/health" >&2
-    exit 1
-}
-
-field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
 LOADAVG=$(cut -d" " -f1-3 /proc/loadavg)
 failed=0
 ROWS=()
 COMMANDS=()
 
 # ---- 1. publish with history
-start_server
+bench_start_gyre "$GYRE" "$CFG"
 if [[ -x $LOAD ]]; then
     for s in "single publish|16|0" "batch K=100|4|100"; do
         IFS='|' read -r name conns batch <<<"$s"
@@ -122,15 +89,15 @@ if [[ -x $LOAD ]]; then
         COMMANDS+=("${cmd[*]}")
         out=$("${cmd[@]}")
         echo "{\"phase\":\"publish\",\"client\":\"http_load\",\"scenario\":\"$name\",${out#\{}"
-        ok=$(field "$out" requests_ok)
-        errors=$(field "$out" errors)
+        ok=$(json_field "$out" requests_ok)
+        errors=$(json_field "$out" errors)
         if ((ok == 0 || errors > 0)); then
             echo "scenario '$name': $ok ok, $errors errors" >&2
             failed=1
         fi
         ROWS+=("$(printf '| %s, http_load | %d | %.0f | %s / %s | %s |' "$name" "$conns" \
-            "$(field "$out" publishes_per_s)" "$(field "$out" p50)" "$(field "$out" p99)" \
-            "$(field "$out" cpu_us_per_publish)")")
+            "$(json_field "$out" publishes_per_s)" "$(json_field "$out" p50)" "$(json_field "$out" p99)" \
+            "$(json_field "$out" cpu_us_per_publish)")")
     done
     # The history channel really kept the publications.
     hist=$(curl -s -XPOST -H 'X-API-Key: bench' -d '{"channel":"bench0","limit":0}' "$BASE/api/history")
@@ -145,18 +112,18 @@ COMMANDS+=("${cmd[*]}")
 out=$("${cmd[@]}") || failed=1
 echo "$out"
 ROWS+=("$(printf '| single publish, Node http.Agent | 16 | %.0f | %s / %s | %s |' \
-    "$(field "$out" publishes_per_s)" "$(field "$out" p50_ms)" "$(field "$out" p99_ms)" \
-    "$(field "$out" server_cpu_us_per_publish)")")
-stop_server
+    "$(json_field "$out" publishes_per_s)" "$(json_field "$out" p50_ms)" "$(json_field "$out" p99_ms)" \
+    "$(json_field "$out" server_cpu_us_per_publish)")")
+bench_stop_server
 
 # ---- 2. recovery storm, on a fresh server
-start_server
+bench_start_gyre "$GYRE" "$CFG"
 cmd=("${PIN_LOAD[@]}" node "$NODE_SCRIPT" --url "$BASE" --key bench --server-pid "$SERVER_PID"
      --clk-tck "$(getconf CLK_TCK)" --phases storm --clients "$CLIENTS" --missed "$MISSED")
 COMMANDS+=("${cmd[*]}")
 storm=$("${cmd[@]}") || failed=1
 echo "$storm"
-stop_server
+bench_stop_server
 
 echo
 echo "$("$GYRE" --version 2>/dev/null | head -1), memory engine, history_size 1000, force_recovery; server on core $SERVER_CPU, load on core $LOAD_CPU; load average before: $LOADAVG"
@@ -169,18 +136,18 @@ if [[ -n $storm ]]; then
     rss() { sed -n "s/.*\"server_rss_kb\":{[^}]*\"$1\":\([0-9]*\).*/\1/p" <<<"$storm"; }
     echo "| recovery storm | value |"
     echo "|---|---:|"
-    echo "| clients subscribed (recoverable) | $(field "$storm" subscribed) |"
-    echo "| initial connect+subscribe, s | $(field "$storm" initial_subscribe_s) |"
-    echo "| API disconnect until all closed, s | $(field "$storm" disconnect_s) |"
-    echo "| missed publications per client | $(field "$storm" missed) |"
-    echo "| recovered exactly (all missed, in order) | $(field "$storm" recovered) |"
-    echo "| failed | $(field "$storm" failed) |"
-    echo "| storm: first reconnect to last recovered, s | $(field "$storm" storm_s) |"
-    echo "| per-client p50 / p90 / p99 ms | $(field "$storm" p50_ms) / $(field "$storm" p90_ms) / $(field "$storm" p99_ms) |"
-    echo "| all sockets open / all connect replies, s | $(field "$storm" all_open_s) / $(field "$storm" all_connected_s) |"
-    echo "| server CPU during the storm, s | $(field "$storm" server_cpu_s) |"
-    echo "| server CPU µs per recovering client | $(field "$storm" server_cpu_us_per_client) |"
-    echo "| load generator CPU during the storm, s | $(field "$storm" client_cpu_s) |"
+    echo "| clients subscribed (recoverable) | $(json_field "$storm" subscribed) |"
+    echo "| initial connect+subscribe, s | $(json_field "$storm" initial_subscribe_s) |"
+    echo "| API disconnect until all closed, s | $(json_field "$storm" disconnect_s) |"
+    echo "| missed publications per client | $(json_field "$storm" missed) |"
+    echo "| recovered exactly (all missed, in order) | $(json_field "$storm" recovered) |"
+    echo "| failed | $(json_field "$storm" failed) |"
+    echo "| storm: first reconnect to last recovered, s | $(json_field "$storm" storm_s) |"
+    echo "| per-client p50 / p90 / p99 ms | $(json_field "$storm" p50_ms) / $(json_field "$storm" p90_ms) / $(json_field "$storm" p99_ms) |"
+    echo "| all sockets open / all connect replies, s | $(json_field "$storm" all_open_s) / $(json_field "$storm" all_connected_s) |"
+    echo "| server CPU during the storm, s | $(json_field "$storm" server_cpu_s) |"
+    echo "| server CPU µs per recovering client | $(json_field "$storm" server_cpu_us_per_client) |"
+    echo "| load generator CPU during the storm, s | $(json_field "$storm" client_cpu_s) |"
     echo "| server RSS before / with clients / after storm / peak, MB | $(awk -v a="$(rss before)" -v b="$(rss with_clients)" -v c="$(rss after_storm)" -v d="$(rss peak)" 'BEGIN{printf "%.1f / %.1f / %.1f / %.1f", a/1024, b/1024, c/1024, d/1024}') |"
 fi
 echo

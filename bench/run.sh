@@ -44,38 +44,24 @@ WSLOAD=$TOOLS/wsload
 CFG=$OUT/gyre-bench.json
 cat >"$CFG" <<'EOF'
 {"client": {"insecure": true, "token": {"hmac_secret_key": "bench-secret"}},
- "http_api": {"key": "bench"}, "log": {"level": "error"}, "gyre": {"shards": 1}}
+ "http_api": {"key": "bench"}, "log": {"level": "error"}, "health": {"enabled": true},
+ "gyre": {"shards": 1}}
 EOF
 PORT=8200
 export GYRE_CMD="$BUILD/gyre --config $CFG --http_server.port $PORT" GYRE_PORT=$PORT
 export GYRE_API_KEY=bench BENCH_BUILD=$TOOLS
 
-SRV=""
-stop() {
-    if [[ -n $SRV ]]; then
-        kill "$SRV" 2>/dev/null || true
-        wait "$SRV" 2>/dev/null || true # a killed server's status is not a failure
-    fi
-    SRV=""
-}
-trap stop EXIT
-start_gyre() {
-    taskset -c 0 $GYRE_CMD >"$OUT/$1.server.log" 2>&1 &
-    SRV=$!
-    for _ in $(seq 100); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "gyre did not start" >&2
-    return 1
-}
+TMP=$OUT
+. "$ROOT/bench/lib.sh"
+bench_pin 0 1
+trap bench_stop_server EXIT
 
 if ((SMOKE)); then
     if ((HAVE_SHARED)); then
-        start_gyre smoke
-        taskset -c 1 "$WSLOAD" fanout --url "ws://127.0.0.1:$PORT/connection/websocket" \
-            --conns 20 --rate 20 --duration 1 --api-key bench --server-pid "$SRV" >"$OUT/smoke.json"
-        stop
+        bench_start_gyre "$BUILD/gyre" "$CFG"
+        "${PIN_LOAD[@]}" "$WSLOAD" fanout --url "ws://127.0.0.1:$PORT/connection/websocket" \
+            --conns 20 --rate 20 --duration 1 --api-key bench --server-pid "$SERVER_PID" >"$OUT/smoke.json"
+        bench_stop_server
         python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['delivery_ratio']==1, d" \
             "$OUT/smoke.json"
     fi
@@ -96,21 +82,21 @@ fi
     --sweep --out "$OUT/compare" >"$OUT/compare.log" 2>&1 || true
 
 # 2. idle-15k (Gyre and the ceiling) and the JWT connect storm (Gyre): 15,000 clients.
-start_gyre idle15k
-taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
-    --duration 30 --server-pid "$SRV" >"$OUT/gyre-idle-15k.json" || true
-stop
+bench_start_gyre "$BUILD/gyre" "$CFG"
+"${PIN_LOAD[@]}" "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
+    --duration 30 --server-pid "$SERVER_PID" >"$OUT/gyre-idle-15k.json" || true
+bench_stop_server
 TOKEN=$("$BUILD/gyre" gentoken -c "$CFG" -u bench -q)
-start_gyre storm
-taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
-    --duration 1 --settle 0 --token "$TOKEN" --server-pid "$SRV" >"$OUT/gyre-storm-15k.json" || true
-stop
-taskset -c 0 "$TOOLS/ceiling" --port 8100 >"$OUT/ceiling-idle15k.server.log" 2>&1 &
-SRV=$!
+bench_start_gyre "$BUILD/gyre" "$CFG"
+"${PIN_LOAD[@]}" "$WSLOAD" idle --url "ws://127.0.0.1:$PORT/connection/websocket" --conns 15000 \
+    --duration 1 --settle 0 --token "$TOKEN" --server-pid "$SERVER_PID" >"$OUT/gyre-storm-15k.json" || true
+bench_stop_server
+"${PIN_SERVER[@]}" "$TOOLS/ceiling" --port 8100 >"$OUT/ceiling-idle15k.server.log" 2>&1 &
+SERVER_PID=$!
 sleep 0.5
-taskset -c 1 "$WSLOAD" idle --url "ws://127.0.0.1:8100/connection/websocket" --conns 15000 \
-    --duration 30 --server-pid "$SRV" >"$OUT/ceiling-idle-15k.json" || true
-stop
+"${PIN_LOAD[@]}" "$WSLOAD" idle --url "ws://127.0.0.1:8100/connection/websocket" --conns 15000 \
+    --duration 30 --server-pid "$SERVER_PID" >"$OUT/ceiling-idle-15k.json" || true
+bench_stop_server
 
 # 3. Server API publish throughput and the micro-benchmarks.
 BUILD=$BUILD "$ROOT/bench/api_publish.sh" --no-build >"$OUT/api.md" || true

@@ -1,0 +1,48 @@
+# Shared by the bench scripts (source it): core pinning, a free port, starting gyre and stopping
+# it by pid, reading a field from http_load's one-line JSON. Expects TMP (a scratch dir) to exist.
+
+# PIN_SERVER / PIN_LOAD: command prefixes pinning to one core (taskset execs its command, so $!
+# is the server's own pid).
+bench_pin() { # server-core load-core
+    PIN_SERVER=() PIN_LOAD=()
+    if command -v taskset >/dev/null; then
+        PIN_SERVER=(taskset -c "$1") PIN_LOAD=(taskset -c "$2")
+    else
+        echo "taskset not found: running unpinned" >&2
+    fi
+}
+
+# PORT: kept if set, else a free one in [20000, 20000 + span).
+bench_pick_port() { # [span]
+    [[ -n ${PORT:-} ]] && return 0
+    for _ in $(seq 50); do
+        PORT=$((20000 + RANDOM % ${1:-30000}))
+        ss -Htan "sport = :$PORT" | grep -q . || break
+    done
+}
+
+# Starts gyre with config $1 on $PORT, pinned, logging to $TMP/gyre.log; waits for /health
+# (the config must enable it). Sets SERVER_PID and BASE.
+bench_start_gyre() { # gyre-binary config
+    "${PIN_SERVER[@]}" "$1" --config "$2" --http_server.port "$PORT" >"$TMP/gyre.log" 2>&1 &
+    SERVER_PID=$!
+    BASE=http://127.0.0.1:$PORT
+    for _ in $(seq 100); do
+        curl -sf "$BASE/health" >/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || { echo "gyre exited:" >&2; cat "$TMP/gyre.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "gyre did not answer $BASE/health" >&2
+    exit 1
+}
+
+bench_stop_server() { # the server started last, by its pid (gyre or the ceiling)
+    if [[ -n ${SERVER_PID:-} ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true # a killed server's status is not a failure
+        SERVER_PID=
+    fi
+}
+
+# The value of "name" in a one-line JSON object (http_load's output).
+json_field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
