@@ -3,25 +3,53 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "session/session.hpp"
+#include "transport/ws_frame.hpp"
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket.hpp>
 
-#include <optional>
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <memory>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace gyre::transport {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace ws = beast::websocket;
 using tcp = net::ip::tcp;
 
 namespace {
+
+// The WebSocket connection works on the raw socket with its own framing (ws_frame.hpp)
+// instead of a general-purpose WebSocket stream, for memory and for the write path:
+// - Reads wait for readability with no buffer, then read into one buffer per shard (thread):
+//   an idle connection holds no read memory. Only an incomplete frame is copied aside.
+// - A write is one sendmsg() of every queued message (header, messages, '\n' separators,
+//   control frames) made right away; only what the kernel does not take waits for
+//   writability. No composed operation or completion post on the hot path.
+
+/// One read buffer per shard thread, allocated on the thread's first read.
+std::span<char> shard_read_buffer() {
+    static constexpr std::size_t size = 64 * 1024;
+    thread_local std::unique_ptr<char[]> buffer;
+    if (!buffer) {
+        buffer = std::make_unique<char[]>(size);
+    }
+    return {buffer.get(), size};
+}
+
+/// iovec scratch per shard thread (a write that completes at once keeps nothing).
+std::vector<iovec>& shard_iovecs() {
+    thread_local std::vector<iovec> scratch;
+    scratch.clear();
+    return scratch;
+}
 
 class websocket_connection final : public session::transport,
                                    public connection,
@@ -30,40 +58,37 @@ public:
     websocket_connection(websocket_endpoint ep, std::size_t shard, tcp::socket socket, hub::wire w)
         : endpoint_(ep)
         , shard_(shard)
-        , ws_(std::move(socket))
-        , wire_(w) {}
+        , socket_(std::move(socket))
+        , wire_(w)
+        , reader_(static_cast<std::size_t>(
+              endpoint_.ctx->current(shard)->cfg->websocket.message_size_limit)) {}
 
     ~websocket_connection() { endpoint_.connections->remove(shard_, this); }
 
-    void start(http::request<http::string_body> req, std::string subprotocol) {
+    /// Queues the 101 response (it leaves with the first write) and starts the session.
+    void start(std::string handshake_response) {
         const auto& cfg = *endpoint_.ctx->current(shard_)->cfg;
-        ws_.set_option(ws::stream_base::timeout::suggested(beast::role_type::server));
-        ws_.auto_fragment(false);
-        ws_.read_message_max(static_cast<std::size_t>(cfg.websocket.message_size_limit));
-        // websocket.read_buffer_size / write_buffer_size: socket buffers, as Go's upgrader sizes
-        // its I/O buffers; 0 keeps the system defaults.
-        auto& socket = beast::get_lowest_layer(ws_).socket();
-        beast::error_code ignored;
+        // websocket.read_buffer_size / write_buffer_size: socket buffers, as Go's upgrader
+        // sizes its I/O buffers; 0 keeps the system defaults.
+        boost::system::error_code ignored;
         if (cfg.websocket.read_buffer_size > 0) {
-            socket.set_option(net::socket_base::receive_buffer_size(
-                                  static_cast<int>(cfg.websocket.read_buffer_size)),
-                              ignored);
+            socket_.set_option(net::socket_base::receive_buffer_size(
+                                   static_cast<int>(cfg.websocket.read_buffer_size)),
+                               ignored);
         }
         if (cfg.websocket.write_buffer_size > 0) {
-            socket.set_option(net::socket_base::send_buffer_size(
-                                  static_cast<int>(cfg.websocket.write_buffer_size)),
-                              ignored);
+            socket_.set_option(net::socket_base::send_buffer_size(
+                                   static_cast<int>(cfg.websocket.write_buffer_size)),
+                               ignored);
         }
-        ws_.set_option(ws::stream_base::decorator([subprotocol](ws::response_type& res) {
-            res.set(http::field::server, "gyre");
-            if (!subprotocol.empty()) {
-                res.set(http::field::sec_websocket_protocol, subprotocol);
-            }
-        }));
-        ws_.binary(wire_ == hub::wire::protobuf);
-        request_ = std::move(req);
-        ws_.async_accept(
-            request_, [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+        control_ = std::move(handshake_response);
+        send();
+        if (finished_) {
+            return;
+        }
+        session_ = std::make_shared<session::session>(*endpoint_.ctx, shard_, *this);
+        endpoint_.connections->add(shard_, this);
+        wait_readable();
     }
 
     // session::transport
@@ -72,54 +97,33 @@ public:
     std::string_view name() const noexcept override { return "websocket"; }
 
     void write(std::vector<shared_bytes>& messages) override {
-        if (closing_) {
-            messages.clear();
-            session_->on_write_done(true);
+        if (closing_ || finished_) {
+            messages.clear(); // the session is ending: its write never completes
             return;
         }
-        writing_.swap(messages); // `messages` gets our empty vector (and its capacity) back
-        buffers_.clear();
-        static constexpr char newline = '\n';
-        for (std::size_t i = 0; i < writing_.size(); ++i) {
-            if (i > 0 && wire_ == hub::wire::json) {
-                buffers_.emplace_back(&newline, 1);
-            }
-            buffers_.emplace_back(writing_[i].data(), writing_[i].size());
+        batch_.swap(messages); // `messages` gets our empty vector (and its capacity) back
+        if (!notifying_) {     // else send() picks the batch up when the callback returns
+            send();
         }
-        write_in_flight_ = true;
-        // The composed write allocates its state per call: take it from Asio's per-thread
-        // recycling cache instead of malloc (a write per delivery is the hot path).
-        ws_.async_write(
-            buffers_,
-            net::bind_allocator(net::recycling_allocator<void>(),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_write(ec);
-                                }));
     }
 
     void close(model::disconnect d) override {
-        if (closing_) {
+        if (closing_ || finished_) {
             return;
         }
-        closing_ = true;
-        close_started_ = std::chrono::steady_clock::now();
-        pending_reason_ = d.reason; // the caller's reason may not outlive this call
-        pending_close_ = model::disconnect{d.code, pending_reason_};
-        if (!write_in_flight_) {
-            do_close();
-        }
+        begin_close(static_cast<std::uint16_t>(d.code), d.reason);
     }
 
     void wake_at(time_point when) override { endpoint_.connections->wake(shard_, this, when); }
 
     void defer(unique_function<void()> fn) override {
-        net::post(ws_.get_executor(), std::move(fn));
+        net::post(socket_.get_executor(), std::move(fn));
     }
 
     // connection
     time_point tick(time_point now) override {
-        // A peer that never reads keeps our close frame stuck behind a write: after a grace
-        // period drop the TCP connection, so a stuck client cannot hold memory forever.
+        // A peer that never reads keeps our close frame stuck behind a write, or never answers
+        // it: after a grace period drop the TCP connection, so it cannot hold memory forever.
         if (closing_ && !finished_) {
             if (now - close_started_ > close_grace) {
                 finish();
@@ -141,68 +145,267 @@ public:
     }
 
 private:
-    void on_accept(beast::error_code ec) {
-        request_ = {}; // the upgrade request's headers are not needed any more
-        if (ec) {
-            GYRE_LOG_DEBUG("websocket handshake failed error=\"{}\"", ec.message());
-            return;
-        }
-        session_ = std::make_shared<session::session>(*endpoint_.ctx, shard_, *this);
-        endpoint_.connections->add(shard_, this);
-        do_read();
-    }
+    // ---- reading ---------------------------------------------------------------------------
 
-    void do_read() {
-        ws_.async_read(
-            buffer_,
+    void wait_readable() {
+        socket_.async_wait(
+            tcp::socket::wait_read,
             net::bind_allocator(net::recycling_allocator<void>(),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_read(ec);
+                                [self = shared_from_this()](boost::system::error_code ec) {
+                                    self->on_readable(ec);
                                 }));
     }
 
-    void on_read(beast::error_code ec) {
+    void on_readable(boost::system::error_code ec) {
+        if (finished_) {
+            return;
+        }
         if (ec) {
-            if (ec == ws::error::buffer_overflow || ec == ws::error::message_too_big) {
-                GYRE_LOG_DEBUG("websocket message over limit client={}", session_->client_id());
+            finish();
+            return;
+        }
+        const auto buffer = shard_read_buffer();
+        // A few reads per wake-up at most, so one busy client cannot starve the shard.
+        for (int round = 0; round < 4; ++round) {
+            const auto n =
+                ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+            if (n == 0) {
+                finish(); // the peer went away without a close frame
+                return;
             }
-            finish();
-            return;
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    break;
+                }
+                if (errno == EINTR) {
+                    continue;
+                }
+                finish();
+                return;
+            }
+            if (!consume(buffer.first(static_cast<std::size_t>(n)))) {
+                return;
+            }
+            if (static_cast<std::size_t>(n) < buffer.size()) {
+                break;
+            }
         }
-        const auto data = buffer_.cdata();
-        session_->on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()),
-                           ws_.got_binary());
-        buffer_.consume(buffer_.size());
-        buffer_.shrink_to_fit(); // most connections sit idle: keep no read buffer meanwhile
-        if (!closing_) {
-            do_read();
+        wait_readable();
+    }
+
+    /// Feeds newly read bytes through the frame reader; false when the connection ended.
+    bool consume(std::span<char> fresh) {
+        std::span<char> data = fresh;
+        if (!partial_.empty()) {
+            partial_.append(fresh.data(), fresh.size());
+            data = std::span<char>(partial_.data(), partial_.size());
+        }
+        const auto r = reader_.read(data, [this](const ws::event& e) { return on_event(e); });
+        if (finished_) {
+            return false;
+        }
+        if (r.error != 0) {
+            GYRE_LOG_DEBUG("websocket protocol violation close_code={}", r.error);
+            begin_close(r.error, {});
+            partial_.clear();
+            return !finished_;
+        }
+        const auto rest = data.subspan(r.consumed);
+        if (rest.empty()) {
+            std::string().swap(partial_); // idle connections keep no read memory
+        } else if (partial_.empty()) {
+            partial_.assign(rest.data(), rest.size());
         } else {
-            do_read(); // keep reading to see the peer's close frame
+            partial_.erase(0, r.consumed);
+        }
+        return true;
+    }
+
+    bool on_event(const ws::event& e) {
+        switch (e.what) {
+        case ws::event::kind::message:
+            if (!closing_) {
+                session_->on_frame(e.payload, e.binary);
+            }
+            break;
+        case ws::event::kind::ping:
+            if (!closing_) {
+                control_ += ws::control_frame(ws::opcode::pong, e.payload);
+                send();
+            }
+            break;
+        case ws::event::kind::pong:
+            break;
+        case ws::event::kind::close:
+            peer_closed_ = true;
+            if (close_queued_) {
+                if (close_sent_) {
+                    finish(); // our close was answered: the handshake is complete
+                }
+            } else {
+                // Echo the peer's code, then end the connection once it is written.
+                begin_close(ws::valid_close_code(e.close_code) || e.close_code == 0
+                                ? e.close_code
+                                : ws::close_protocol_error,
+                            {});
+            }
+            break;
+        }
+        return !finished_;
+    }
+
+    // ---- writing ---------------------------------------------------------------------------
+
+    /// Sends what is queued: the session's batch as one frame, then control frames. Completes
+    /// at once when the kernel takes everything; else waits for writability.
+    void send() {
+        if (write_waiting_ || finished_) {
+            return;
+        }
+        for (;;) {
+            if (sending_.empty() && control_sending_.empty()) {
+                if (batch_.empty() && control_.empty()) {
+                    return;
+                }
+                prepare();
+            }
+            if (!flush_iovecs()) {
+                return; // waiting for writability, or finished
+            }
+            // Everything prepared has left.
+            const bool had_batch = !sending_.empty();
+            sending_.clear();
+            control_sending_.clear();
+            if (close_queued_ && !close_sent_ && control_.empty() && batch_.empty()) {
+                close_sent_ = true;
+                if (peer_closed_) {
+                    finish();
+                    return;
+                }
+            }
+            if (had_batch && session_) {
+                notifying_ = true; // the session may write() again from inside the callback
+                session_->on_write_done(true);
+                notifying_ = false;
+                if (finished_) {
+                    return;
+                }
+            }
         }
     }
 
-    void on_write(beast::error_code ec) {
-        write_in_flight_ = false;
-        writing_.clear();
-        if (ec) {
-            finish();
-            return;
+    /// Moves the queued batch and control frames into the iovecs of the next sendmsg().
+    void prepare() {
+        auto& iov = shard_iovecs();
+        if (!batch_.empty() && !closing_) {
+            sending_.swap(batch_);
+            std::uint64_t size = 0;
+            const bool json = wire_ == hub::wire::json;
+            for (const auto& m : sending_) {
+                size += m.size();
+            }
+            if (json) {
+                size += sending_.size() - 1; // '\n' between JSON messages
+            }
+            const auto header_size = ws::write_header(
+                json ? ws::opcode::text : ws::opcode::binary, size, header_.data());
+            iov.push_back({header_.data(), header_size});
+            static char newline = '\n';
+            for (std::size_t i = 0; i < sending_.size(); ++i) {
+                if (i > 0 && json) {
+                    iov.push_back({&newline, 1});
+                }
+                iov.push_back({const_cast<char*>(sending_[i].data()), sending_[i].size()});
+            }
+        } else {
+            batch_.clear(); // a batch queued after the close is dropped
         }
-        if (closing_) {
-            do_close();
-            return;
+        if (!control_.empty()) {
+            control_sending_.swap(control_);
+            iov.push_back({control_sending_.data(), control_sending_.size()});
         }
-        session_->on_write_done(true);
+        pending_iov_.clear();
+        iov_ = &iov;
+        iov_pos_ = 0;
     }
 
-    void do_close() {
-        if (close_sent_ || !pending_close_) {
-            return;
+    /// Writes the prepared iovecs; true when all left, false when waiting (or finished).
+    bool flush_iovecs() {
+        auto& iov = *iov_;
+        while (iov_pos_ < iov.size()) {
+            msghdr msg{};
+            msg.msg_iov = iov.data() + iov_pos_;
+            msg.msg_iovlen = std::min<std::size_t>(iov.size() - iov_pos_, IOV_MAX);
+            const auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    wait_writable();
+                    return false;
+                }
+                finish();
+                return false;
+            }
+            auto left = static_cast<std::size_t>(n);
+            while (left > 0 && iov_pos_ < iov.size()) {
+                auto& v = iov[iov_pos_];
+                if (left >= v.iov_len) {
+                    left -= v.iov_len;
+                    ++iov_pos_;
+                } else {
+                    v.iov_base = static_cast<char*>(v.iov_base) + left;
+                    v.iov_len -= left;
+                    left = 0;
+                }
+            }
+            while (iov_pos_ < iov.size() && iov[iov_pos_].iov_len == 0) {
+                ++iov_pos_;
+            }
         }
-        close_sent_ = true;
-        const ws::close_reason reason(static_cast<ws::close_code>(pending_close_->code),
-                                      std::string(pending_close_->reason));
-        ws_.async_close(reason, [self = shared_from_this()](beast::error_code) { self->finish(); });
+        if (iov_ == &pending_iov_) {
+            std::vector<iovec>().swap(pending_iov_); // a slow moment should not keep memory
+        } else {
+            iov.clear();
+        }
+        return true;
+    }
+
+    void wait_writable() {
+        // The shard's iovec scratch is shared: keep what is left of ours in our own vector.
+        if (iov_ != &pending_iov_) {
+            pending_iov_.assign(iov_->begin() + static_cast<std::ptrdiff_t>(iov_pos_), iov_->end());
+            iov_->clear();
+            iov_ = &pending_iov_;
+            iov_pos_ = 0;
+        }
+        write_waiting_ = true;
+        socket_.async_wait(
+            tcp::socket::wait_write,
+            net::bind_allocator(net::recycling_allocator<void>(),
+                                [self = shared_from_this()](boost::system::error_code ec) {
+                                    self->write_waiting_ = false;
+                                    if (ec) {
+                                        self->finish();
+                                        return;
+                                    }
+                                    self->send();
+                                }));
+    }
+
+    // ---- closing ---------------------------------------------------------------------------
+
+    void begin_close(std::uint16_t code, std::string_view reason) {
+        closing_ = true;
+        close_queued_ = true;
+        close_started_ = std::chrono::steady_clock::now();
+        if (session_) {
+            endpoint_.connections->wake(
+                shard_, this, close_started_ + close_grace + std::chrono::milliseconds(1));
+        }
+        control_ += ws::close_frame(code, reason);
+        send();
     }
 
     void finish() {
@@ -210,30 +413,41 @@ private:
             return;
         }
         finished_ = true;
+        closing_ = true;
         endpoint_.connections->remove(shard_, this);
         if (session_) {
             session_->on_transport_closed();
         }
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored); // cancels the waits; their handlers drop the last references
+        sending_.clear();
+        batch_.clear();
     }
 
     websocket_endpoint endpoint_;
     std::size_t shard_;
-    ws::stream<beast::tcp_stream> ws_;
+    tcp::socket socket_;
     hub::wire wire_;
-    http::request<http::string_body> request_;
     std::shared_ptr<session::session> session_;
-    beast::flat_buffer buffer_;
-    std::vector<shared_bytes> writing_;
-    std::vector<net::const_buffer> buffers_;
-    std::optional<model::disconnect> pending_close_;
-    std::string pending_reason_;
+    ws::frame_reader reader_;
+    std::string partial_;               ///< an incomplete frame between reads
+    std::vector<shared_bytes> batch_;   ///< the session's next frame
+    std::vector<shared_bytes> sending_; ///< the frame being written
+    std::string control_;               ///< handshake, pong and close bytes to send
+    std::string control_sending_;       ///< ... being written
+    std::vector<iovec>* iov_ = nullptr; ///< the write's iovecs (shard scratch or pending_iov_)
+    std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
+    std::size_t iov_pos_ = 0;
+    std::array<char, ws::max_header_size> header_{};
     std::chrono::steady_clock::time_point close_started_{};
     static constexpr std::chrono::seconds close_grace{5};
-    bool write_in_flight_ = false;
+    bool write_waiting_ = false;
+    bool notifying_ = false;
     bool closing_ = false;
+    bool close_queued_ = false;
     bool close_sent_ = false;
+    bool peer_closed_ = false;
     bool finished_ = false;
 };
 
@@ -263,9 +477,16 @@ bool origin_allowed(const std::vector<std::string>& patterns, std::string_view o
     return false; // an empty list authorizes no browser origin, as in Centrifugo
 }
 
-void reject(tcp::socket socket, http::status status, unsigned version, std::string body) {
+void reject(tcp::socket socket,
+            http::status status,
+            unsigned version,
+            std::string body,
+            std::string_view websocket_version = {}) {
     auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
     auto res = std::make_shared<http::response<http::string_body>>(status, version);
+    if (!websocket_version.empty()) {
+        res->set(http::field::sec_websocket_version, websocket_version);
+    }
     res->set(http::field::content_type, "text/plain; charset=utf-8");
     res->set(http::field::connection, "close");
     res->body() = std::move(body);
@@ -306,8 +527,32 @@ void accept_websocket(const websocket_endpoint& endpoint,
         query_value(target, "cf_protocol") == "protobuf") {
         w = hub::wire::protobuf;
     }
+    const auto version = request[http::field::sec_websocket_version];
+    const auto key = request[http::field::sec_websocket_key];
+    if (version != "13") {
+        // As Go's upgrader answers: 400 naming the version we speak.
+        reject(
+            std::move(socket), http::status::bad_request, request.version(), "Bad Request\n", "13");
+        return;
+    }
+    if (!ws::valid_client_key(key)) {
+        reject(std::move(socket), http::status::bad_request, request.version(), "Bad Request\n");
+        return;
+    }
+    std::string response = "HTTP/1.1 101 Switching Protocols\r\n"
+                           "Upgrade: websocket\r\n"
+                           "Connection: Upgrade\r\n"
+                           "Server: gyre\r\n"
+                           "Sec-WebSocket-Accept: ";
+    response += ws::accept_key(key);
+    if (!subprotocol.empty()) {
+        response += "\r\nSec-WebSocket-Protocol: ";
+        response += subprotocol;
+    }
+    response += "\r\n\r\n";
+    request = {}; // the upgrade request is not needed any more
     auto conn = std::make_shared<websocket_connection>(endpoint, shard, std::move(socket), w);
-    conn->start(std::move(request), subprotocol);
+    conn->start(std::move(response));
 }
 
 } // namespace gyre::transport
