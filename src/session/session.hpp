@@ -17,10 +17,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace gyre::session {
@@ -195,7 +195,9 @@ private:
     std::string conn_info_;
     bool counted_user_ = false;
     std::int64_t expires_at_ = 0; ///< unix seconds; 0 = never
-    std::unordered_map<std::string, subscription> subs_;
+    // Most clients hold one or a few subscriptions: a tree costs no bucket array (~100 B less
+    // per idle connection than a hash map) and finds a channel in a comparison or two.
+    std::map<std::string, subscription, std::less<>> subs_;
 
     small_queue<shared_bytes> outbox_;
     std::vector<shared_bytes> write_batch_; ///< empty between writes; keeps its capacity
