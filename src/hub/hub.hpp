@@ -6,6 +6,7 @@
 #include "hub/prepared_push.hpp"
 #include "hub/subscriber.hpp"
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -14,13 +15,26 @@ namespace gyre::hub {
 
 class hub {
 public:
+    /// `schedule_flush` (optional) makes flush_batches() run later on this shard's loop, after
+    /// the work already queued: with it, publications to a channel with several local
+    /// subscribers are gathered per loop turn and each subscriber gets them as one message.
+    /// Without it every push is delivered at once.
+    explicit hub(std::function<void()> schedule_flush = {});
+
     /// Returns true when `s` is the channel's first subscriber on this shard.
     bool add(const std::string& channel, subscriber* s);
 
     /// Returns true when the channel has no subscribers left on this shard.
     bool remove(const std::string& channel, subscriber* s);
 
+    /// Hands `p` to the channel's local subscribers: at once, or (publications, with
+    /// batching on) at the end of the loop turn together with the turn's other publications of
+    /// the channel. A join/leave/control push first delivers the channel's gathered batch, so
+    /// every subscriber sees the channel's pushes in order.
     void broadcast(const prepared_push_ptr& p);
+
+    /// Delivers every gathered batch (the end of a loop turn).
+    void flush_batches();
 
     std::size_t subscribers(const std::string& channel) const noexcept;
 
@@ -32,14 +46,26 @@ public:
     /// Calls `f(channel, local subscribers)` for every channel with local subscribers.
     template <typename F>
     void for_each_channel(F&& f) const {
-        for (const auto& [channel, subs] : channels_) {
-            f(channel, subs.size());
+        for (const auto& [channel, entry] : channels_) {
+            f(channel, entry.subscribers.size());
         }
     }
 
 private:
-    std::unordered_map<std::string, std::vector<subscriber*>> channels_;
+    static constexpr std::size_t no_batch = static_cast<std::size_t>(-1);
+
+    struct channel_entry {
+        std::vector<subscriber*> subscribers;
+        std::size_t batch = no_batch; ///< index in batches_ while publications are gathered
+    };
+
+    void deliver(channel_entry& entry, push_batch& batch);
+
+    std::unordered_map<std::string, channel_entry> channels_;
     std::size_t subscriptions_ = 0;
+    std::function<void()> schedule_flush_;
+    std::vector<std::pair<std::string, push_batch>> batches_;  ///< this turn's, by channel
+    std::vector<std::pair<std::string, push_batch>> flushing_; ///< kept for its capacity
 };
 
 } // namespace gyre::hub

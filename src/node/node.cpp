@@ -1,5 +1,7 @@
 #include "node/node.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -180,7 +182,10 @@ node::node(runtime::shard_set& shards, std::unique_ptr<broker> b)
     : shards_(shards)
     , broker_(b ? std::move(b) : std::make_unique<memory_broker>(*this)) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
-        hubs_.push_back(std::make_unique<hub::hub>());
+        // Publications are gathered per channel and loop turn, then delivered in one go.
+        hubs_.push_back(std::make_unique<hub::hub>([this, i] {
+            boost::asio::post(shards_.at(i).context(), [this, i] { hubs_[i]->flush_batches(); });
+        }));
         states_.push_back(std::make_unique<shard_state>());
     }
 }

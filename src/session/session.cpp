@@ -723,6 +723,27 @@ bool session::advance_position(const std::string& channel,
     return true;
 }
 
+bool session::advance_position_over(subscription& sub,
+                                    const std::vector<hub::prepared_push_ptr>& pushes) {
+    std::uint64_t offset = sub.offset;
+    const std::string* epoch = &sub.epoch;
+    for (const auto& p : pushes) {
+        const auto next = std::get<pc::publication>(p->push().body).offset;
+        if (next_position_step(offset, *epoch, next, p->epoch()) != position_step::deliver) {
+            return false;
+        }
+        if (next != 0 && !p->epoch().empty()) {
+            offset = next;
+            epoch = &p->epoch();
+        }
+    }
+    sub.offset = offset;
+    if (epoch != &sub.epoch) {
+        sub.epoch = *epoch;
+    }
+    return true;
+}
+
 void session::insufficient_state(const std::string& channel, subscription& sub) {
     if (sub.server_side) {
         close(disc::insufficient_state);
@@ -1127,6 +1148,31 @@ void session::deliver(const hub::prepared_push_ptr& p) {
         return;
     }
     if (const auto& frame = p->frame(wire_); !frame.empty()) {
+        enqueue(frame);
+    }
+}
+
+void session::deliver_batch(const hub::push_batch& b) {
+    const auto& pushes = b.pushes();
+    if (closed_ || pushes.empty()) {
+        return;
+    }
+    const auto it = subs_.find(pushes.front()->channel());
+    if (it == subs_.end()) {
+        return;
+    }
+    auto& sub = it->second;
+    // The batch leaves as one message unless this subscriber needs each publication on its
+    // own: not subscribed yet, a cap on messages per frame, or a position that is not simply
+    // moving forward.
+    if (!sub.ready || cfg().client.max_messages_in_frame > 0 ||
+        (sub.positioned && !advance_position_over(sub, pushes))) {
+        for (const auto& p : pushes) {
+            deliver(p);
+        }
+        return;
+    }
+    if (const auto& frame = b.frames(wire_); !frame.empty()) {
         enqueue(frame);
     }
 }

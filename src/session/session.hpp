@@ -53,6 +53,7 @@ public:
     void close(model::disconnect d);
 
     void deliver(const hub::prepared_push_ptr& p) override;
+    void deliver_batch(const hub::push_batch& b) override;
 
     /// Called by context::flush_queued(): the loop turn is over, write what is queued.
     void flush_queued();
@@ -162,6 +163,10 @@ private:
     bool advance_position(const std::string& channel,
                           subscription& sub,
                           const hub::prepared_push_ptr& p);
+    /// Moves `sub` past every publication of `pushes` when each one is the next in its stream
+    /// (the common case); false, changing nothing, when any of them needs the one-by-one rule.
+    static bool advance_position_over(subscription& sub,
+                                      const std::vector<hub::prepared_push_ptr>& pushes);
     void insufficient_state(const std::string& channel, subscription& sub);
     bool has_history_access(const config::channel_options& opts, const std::string& channel) const;
     void end_subscription(const std::string& channel);

@@ -26,11 +26,34 @@ class recording_subscriber final : public subscriber {
 public:
     void deliver(const prepared_push_ptr& p) override { received_.push_back(p); }
 
+    /// Records the batch as one message (its joined JSON frame) and its pushes.
+    void deliver_batch(const push_batch& b) override {
+        batches_.push_back(std::string(b.frames(wire::json).view()));
+        for (const auto& p : b.pushes()) {
+            received_.push_back(p);
+        }
+    }
+
     const std::vector<prepared_push_ptr>& received() const noexcept { return received_; }
+
+    const std::vector<std::string>& batches() const noexcept { return batches_; }
 
 private:
     std::vector<prepared_push_ptr> received_;
+    std::vector<std::string> batches_;
 };
+
+/// A hub that gathers publications; flush() plays the end of the loop turn.
+struct batching_hub {
+    int scheduled = 0;
+    hub h{[this] {
+        ++scheduled;
+    }};
+};
+
+std::string data_of(const prepared_push_ptr& p) {
+    return std::get<pc::publication>(p->push().body).data;
+}
 
 prepared_push_ptr publication(std::string channel, std::string data) {
     pc::publication pub;
@@ -105,6 +128,110 @@ TEST(hub, broadcast_reaches_each_local_subscriber_of_the_channel_once) {
     }
     h.broadcast(publication("nobody", "3")); // no such channel: a no-op
     EXPECT_TRUE(elsewhere.received().empty());
+}
+
+TEST(hub_batching, publications_of_a_turn_reach_each_subscriber_as_one_message_in_order) {
+    batching_hub b;
+    recording_subscriber x;
+    recording_subscriber y;
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    for (const char* d : {"1", "2", "3"}) {
+        b.h.broadcast(publication("news", d));
+    }
+    EXPECT_TRUE(x.received().empty()); // nothing leaves before the end of the turn
+    EXPECT_EQ(b.scheduled, 1);         // one flush per turn, not per publication
+    b.h.flush_batches();
+    for (const auto* s : {&x, &y}) {
+        ASSERT_EQ(s->received().size(), 3U);
+        EXPECT_EQ(data_of(s->received()[0]), "1");
+        EXPECT_EQ(data_of(s->received()[2]), "3");
+        ASSERT_EQ(s->batches().size(), 1U);
+        const auto& first = s->received()[0]->frame(wire::json);
+        const auto& second = s->received()[1]->frame(wire::json);
+        const auto& third = s->received()[2]->frame(wire::json);
+        EXPECT_EQ(s->batches()[0],
+                  std::string(first.view()) + "\n" + std::string(second.view()) + "\n" +
+                      std::string(third.view()));
+    }
+    // The next turn starts a new batch and asks for a new flush.
+    b.h.broadcast(publication("news", "4"));
+    EXPECT_EQ(b.scheduled, 2);
+    b.h.flush_batches();
+    EXPECT_EQ(x.received().size(), 4U);
+}
+
+TEST(hub_batching, protobuf_batch_is_the_delimited_frames_back_to_back) {
+    batching_hub b;
+
+    struct protobuf_recorder final : subscriber {
+        void deliver(const prepared_push_ptr&) override { ++single; }
+
+        void deliver_batch(const push_batch& batch) override {
+            joined = std::string(batch.frames(wire::protobuf).view());
+            expected.clear();
+            for (const auto& p : batch.pushes()) {
+                expected += std::string(p->frame(wire::protobuf).view());
+            }
+        }
+
+        int single = 0;
+        std::string joined;
+        std::string expected;
+    } x, y;
+
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    b.h.broadcast(publication("news", "a"));
+    b.h.broadcast(publication("news", "b"));
+    b.h.flush_batches();
+    EXPECT_EQ(x.single, 0);
+    EXPECT_FALSE(x.joined.empty());
+    EXPECT_EQ(x.joined, x.expected);
+}
+
+TEST(hub_batching, a_join_first_delivers_the_gathered_publications) {
+    batching_hub b;
+    recording_subscriber x;
+    recording_subscriber y;
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    b.h.broadcast(publication("news", "1"));
+    pc::push join;
+    join.channel = "news";
+    join.body = pc::join_push{};
+    b.h.broadcast(std::make_shared<const prepared_push>(std::move(join)));
+    ASSERT_EQ(x.received().size(), 2U); // the publication, then the join: channel order kept
+    EXPECT_EQ(x.received()[0]->kind(), pc::push_kind::pub);
+    EXPECT_EQ(x.received()[1]->kind(), pc::push_kind::join);
+    b.h.flush_batches();
+    EXPECT_EQ(x.received().size(), 2U); // nothing delivered twice
+}
+
+TEST(hub_batching, a_lone_subscriber_gets_each_publication_at_once) {
+    batching_hub b;
+    recording_subscriber x;
+    b.h.add("news", &x);
+    b.h.broadcast(publication("news", "1"));
+    EXPECT_EQ(x.received().size(), 1U);
+    EXPECT_EQ(b.scheduled, 0);
+}
+
+TEST(hub_batching, a_channel_emptied_before_the_flush_drops_its_batch) {
+    batching_hub b;
+    recording_subscriber x;
+    recording_subscriber y;
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    b.h.broadcast(publication("news", "old"));
+    b.h.remove("news", &x);
+    b.h.remove("news", &y);
+    // Subscribed again within the same turn: the old publication is not theirs.
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    b.h.flush_batches();
+    EXPECT_TRUE(x.received().empty());
+    EXPECT_TRUE(y.received().empty());
 }
 
 TEST(prepared_push, json_frame_is_the_bidirectional_push) {
