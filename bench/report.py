@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a bench/run.sh results folder: the compare.sh tables (via the shared
-summarize.py), the extra 15k runs, and the issue's targets with Gyre/ceiling and Gyre/peer
-ratios. Usage: report.py RESULTS_DIR"""
+summarize.py), the extra 15k runs, the issue's targets with Gyre/ceiling and Gyre/peer
+ratios, and Gyre's fan-out over Protobuf against JSON (ws_fanout). Usage: report.py RESULTS_DIR"""
 import glob
 import json
 import os
@@ -43,6 +43,59 @@ def best_sweep(rs):
 
 def ratio(a, b):
     return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def ws_fanout_runs(out):
+    """ws_fanout results by (scenario, encoding, payload), e.g. ("fanout-1k", "pb", 100), from
+    RESULTS_DIR/ws_fanout/gyre-<scenario>-<pb|json>-<payload>b.json."""
+    found = {}
+    for f in sorted(glob.glob(os.path.join(out, "ws_fanout", "gyre-fanout-*.json"))):
+        parts = os.path.basename(f)[len("gyre-"):-len(".json")].split("-")
+        d = load(f)
+        if d and len(parts) == 4 and parts[3].endswith("b") and parts[3][:-1].isdigit():
+            found[(f"{parts[0]}-{parts[1]}", parts[2], int(parts[3][:-1]))] = d
+    return found
+
+
+def print_encodings(out, cmp_dir):
+    """Gyre's fan-out over Protobuf and JSON with ws_fanout (and, for reference, compare.sh's
+    wsload JSON run of the same scenario, whose data is about 100 bytes)."""
+    found = ws_fanout_runs(out)
+    if not found:
+        return
+    print("### Fan-out by encoding (Gyre, ws_fanout)\n")
+    print("| scenario | encoding | data B | tool | deliveries/s | delivery ratio | p50 ms | p99 ms "
+          "| max ms | server CPU us/delivery | CPU vs JSON |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+
+    def cells(r):
+        lat = r["latency_ms"]
+        cpu = cpu_per_delivery(r) if "server" in r else None
+        ratio_cell = f"{r['delivery_ratio']:.4f}"
+        if r["reordered"]:
+            ratio_cell += f" ({r['reordered']:,} reordered)"
+        if r.get("duplicates"):
+            ratio_cell += f" ({r['duplicates']:,} duplicates)"
+        return cpu, (f"{r['deliveries_per_s']:,.0f} | {ratio_cell} | {lat['p50']:.1f} | "
+                     f"{lat['p99']:.1f} | {lat['max']:.1f} | "
+                     + (f"{cpu:.2f}" if cpu is not None else "n/a"))
+
+    for sc in ("fanout-1k", "fanout-10k"):
+        for payload in sorted({k[2] for k in found if k[0] == sc}):
+            json_run = found.get((sc, "json", payload))
+            json_cpu = cpu_per_delivery(json_run) if json_run and "server" in json_run else None
+            for enc, name in (("pb", "Protobuf"), ("json", "JSON")):
+                r = found.get((sc, enc, payload))
+                if not r:
+                    continue
+                cpu, text = cells(r)
+                vs = ratio(cpu, json_cpu) if enc == "pb" else ""
+                print(f"| {sc}-{enc} | {name} | {payload} | ws_fanout | {text} | {vs} |")
+        ref = runs(cmp_dir, f"gyre-{sc}")
+        if ref:
+            _, text = cells(ref[0])
+            print(f"| {sc} | JSON | ~100 | wsload (compare.sh) | {text} | |")
+    print()
 
 
 def main():
@@ -97,10 +150,28 @@ def main():
     line("fanout-10k p99 ms", "<= 1.5x ceiling", "fanout-10k", 1, lambda v: f"{v:.1f}")
     line("sweep-1k max deliveries/s", ">= 5,000,000", "sweep-1k", None,
          lambda v: f"{v:,.0f}")
+    # Protobuf fan-out (ws_fanout, data ~100 B): the ceiling and the Go peer speak JSON only, so
+    # Gyre's Protobuf figures are set against their JSON runs of the same scenario.
+    pb = ws_fanout_runs(out)
+    for sc in ("fanout-1k", "fanout-10k"):
+        r = pb.get((sc, "pb", 100))
+        if not r or "server" not in r:
+            continue
+        for what, target, key, gv, fmt in (
+                ("CPU us/delivery", "<= 1.2x ceiling (JSON)", 0, cpu_per_delivery(r),
+                 lambda v: f"{v:.2f}"),
+                ("p99 ms", "<= 1.5x ceiling (JSON)", 1, r["latency_ms"]["p99"],
+                 lambda v: f"{v:.1f}")):
+            others = {t: (row[t][sc][key] if sc in row[t] else None) for t in ("ceiling", "go")}
+            cells = [fmt(v) if v is not None else "n/a"
+                     for v in (gv, others["ceiling"], others["go"])]
+            print(f"| {sc}-pb {what} | {target} | " + " | ".join(cells) +
+                  f" | {ratio(gv, others['ceiling'])} | {ratio(gv, others['go'])} |")
     if storm:
         print(f"| JWT connect storm 15k: s to all subscribed | <= 2 | {storm['connect_s']:.2f} "
               f"| n/a | n/a | | |")
     print()
+    print_encodings(out, cmp_dir)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 # machine, with the shared load tools (../shared/bench: wsload, ceiling, centrifuge-go,
 # compare.sh). Server pinned to core 0, load to core 1, loopback only, bounded in time.
 #
-#   bench/run.sh            # everything (~20 min): compare.sh scenarios + sweeps, idle-15k,
-#                           # JWT connect storm, server API publish, micro-benchmarks
+#   bench/run.sh            # everything (~25 min): compare.sh scenarios + sweeps, idle-15k,
+#                           # JWT connect storm, Protobuf/JSON fan-out (ws_fanout), server API
+#                           # publish, micro-benchmarks
 #   bench/run.sh --smoke    # seconds: checks the harness works (CI)
 #
 # Environment: SHARED_BENCH (default ../shared/bench next to the repo), BUILD (default
 # build-bench), OUT (results; default /tmp/gyre-bench-results/<time>), TARGETS (default
-# "gyre ceiling go"; "go" is skipped when its toolchain cannot be installed).
+# "gyre ceiling go"; "go" is skipped when its toolchain cannot be installed), PB_PAYLOADS
+# (publication sizes in bytes for the ws_fanout runs; default "100 1024").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +29,7 @@ else
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGYRE_BENCH=ON \
         -DGYRE_TESTS=OFF >/dev/null
 fi
-cmake --build "$BUILD" --target gyre http_load gyre_benchmarks >/dev/null
+cmake --build "$BUILD" --target gyre http_load ws_fanout gyre_benchmarks >/dev/null
 
 HAVE_SHARED=1
 if [[ ! -x $SHARED/compare.sh ]]; then
@@ -56,7 +58,22 @@ TMP=$OUT
 bench_pin 0 1
 trap bench_stop_server EXIT
 
+# ws_fanout (bench/ws_fanout.cpp): fan-out in either encoding, Protobuf or JSON, against Gyre.
+WS_FANOUT=$BUILD/bench/ws_fanout
+ws_fanout_run() { # out-file ws_fanout-flags...
+    local out=$1
+    shift
+    bench_start_gyre "$BUILD/gyre" "$CFG"
+    "${PIN_LOAD[@]}" "$WS_FANOUT" --url "ws://127.0.0.1:$PORT/connection/websocket" \
+        --api-key bench --server-pid "$SERVER_PID" "$@" >"$out"
+    bench_stop_server
+}
+
 if ((SMOKE)); then
+    ws_fanout_run "$OUT/smoke-pb.json" --proto protobuf --conns 20 --rate 20 --duration 1 \
+        --settle 0.2 --drain 2
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['delivery_ratio']==1, d" \
+        "$OUT/smoke-pb.json"
     if ((HAVE_SHARED)); then
         bench_start_gyre "$BUILD/gyre" "$CFG"
         "${PIN_LOAD[@]}" "$WSLOAD" fanout --url "ws://127.0.0.1:$PORT/connection/websocket" \
@@ -98,7 +115,23 @@ sleep 0.5
     --duration 30 --server-pid "$SERVER_PID" >"$OUT/ceiling-idle-15k.json" || true
 bench_stop_server
 
-# 3. Server API publish throughput and the micro-benchmarks.
+# 3. Fan-out over Protobuf (issue 5) and, with the same tool, over JSON for a like-for-like
+# comparison: fanout-1k (1,000 subscribers, 100 publications/s) and fanout-10k (10,000, 10/s),
+# 10 s each, for each publication size in PB_PAYLOADS (bytes of data; compare.sh's wsload runs
+# send about 100).
+mkdir -p "$OUT/ws_fanout"
+for payload in ${PB_PAYLOADS:-100 1024}; do
+    for enc in pb json; do
+        proto=protobuf
+        [[ $enc == json ]] && proto=json
+        ws_fanout_run "$OUT/ws_fanout/gyre-fanout-1k-$enc-${payload}b.json" --proto "$proto" \
+            --conns 1000 --rate 100 --duration 10 --payload "$payload" || true
+        ws_fanout_run "$OUT/ws_fanout/gyre-fanout-10k-$enc-${payload}b.json" --proto "$proto" \
+            --conns 10000 --rate 10 --duration 10 --payload "$payload" || true
+    done
+done
+
+# 4. Server API publish throughput and the micro-benchmarks.
 BUILD=$BUILD "$ROOT/bench/api_publish.sh" --no-build >"$OUT/api.md" || true
 "$BUILD/bench/gyre_benchmarks" --benchmark_format=json >"$OUT/micro.json" 2>/dev/null || true
 
