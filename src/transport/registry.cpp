@@ -1,5 +1,7 @@
 #include "transport/registry.hpp"
 
+#include "transport/poller.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 
 #include <queue>
@@ -18,7 +20,8 @@ struct registry::shard_state {
     };
 
     explicit shard_state(boost::asio::io_context& ctx)
-        : timer(ctx) {}
+        : timer(ctx)
+        , io(ctx) {}
 
     struct slot {
         std::uint64_t seq = 0;
@@ -56,6 +59,8 @@ struct registry::shard_state {
     std::uint64_t next_seq = 0;
     bool stopped = false;
     connection::time_point next_housekeeping{};
+    // Last: destroyed first, so connections it still holds leave `live` while it exists.
+    poller io;
 };
 
 namespace {
@@ -94,8 +99,13 @@ registry::registry(runtime::shard_set& shards,
 
 registry::~registry() = default;
 
+poller& registry::io(std::size_t shard) noexcept {
+    return states_[shard]->io;
+}
+
 void registry::start() {
     for (std::size_t i = 0; i < states_.size(); ++i) {
+        states_[i]->io.start();
         arm(*states_[i], i, resolution_, housekeeping_);
     }
 }

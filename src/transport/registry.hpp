@@ -33,6 +33,8 @@ protected:
     ~connection() = default;
 };
 
+class poller;
+
 class registry {
 public:
     /// `housekeeping(shard, now)` (optional) runs on each shard about once a second, from the
@@ -60,6 +62,9 @@ public:
     void close_all(model::disconnect d, std::chrono::steady_clock::time_point deadline);
 
     std::size_t size() const noexcept { return count_.load(); }
+
+    /// The shard's epoll set for connection sockets (see poller.hpp).
+    poller& io(std::size_t shard) noexcept;
 
     struct shard_state; ///< per-shard timer, connections and deadlines (in registry.cpp)
 

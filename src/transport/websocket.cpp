@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "session/session.hpp"
+#include "transport/poller.hpp"
 #include "transport/ws_frame.hpp"
 
 #include <boost/asio/bind_allocator.hpp>
@@ -16,7 +17,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
-#include <optional>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -31,39 +32,12 @@ namespace {
 
 // The WebSocket connection works on the raw socket with its own framing (ws_frame.hpp)
 // instead of a general-purpose WebSocket stream, for memory and for the write path:
-// - Reads wait for readability with no buffer, then read into one buffer per shard (thread):
-//   an idle connection holds no read memory. Only an incomplete frame is copied aside.
+// - The socket sits in the shard's poller (poller.hpp), not in Asio's reactor: a ready socket
+//   is read once into one buffer per shard (thread), so an idle connection holds no read
+//   memory and no pending operation. Only an incomplete frame is copied aside.
 // - A write is one sendmsg() of every queued message (header, messages, '\n' separators,
-//   control frames) made right away; only what the kernel does not take waits for
-//   writability. No composed operation or completion post on the hot path.
-
-// The connection's socket names its io_context's executor type instead of the type-erased
-// any_io_executor: every pending wait then carries a plain pointer instead of a polymorphic
-// executor, which makes the operation that each idle connection keeps ~half the size and
-// skips the type-erased dispatch on each read and write.
-using raw_socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
-
-/// Moves an accepted socket onto its io_context's executor type (same descriptor, re-registered
-/// with the reactor); an empty optional when it cannot.
-std::optional<raw_socket> adopt(tcp::socket& socket) {
-    const auto* ex = socket.get_executor().target<net::io_context::executor_type>();
-    boost::system::error_code ec;
-    const auto local = socket.local_endpoint(ec);
-    if (ex == nullptr || ec) {
-        return std::nullopt;
-    }
-    const auto fd = socket.release(ec);
-    if (ec) {
-        return std::nullopt;
-    }
-    raw_socket adopted(*ex);
-    adopted.assign(local.protocol(), fd, ec);
-    if (ec) {
-        ::close(fd);
-        return std::nullopt;
-    }
-    return adopted;
-}
+//   control frames) made right away; only what the kernel does not take waits for the
+//   poller to report writability. No composed operation or completion post on the hot path.
 
 /// One read buffer per shard thread, allocated on the thread's first read.
 std::span<char> shard_read_buffer() {
@@ -84,33 +58,40 @@ std::vector<iovec>& shard_iovecs() {
 
 class websocket_connection final : public session::transport,
                                    public connection,
+                                   public poller::handler,
                                    public std::enable_shared_from_this<websocket_connection> {
 public:
-    websocket_connection(websocket_endpoint ep, std::size_t shard, raw_socket socket, hub::wire w)
+    websocket_connection(websocket_endpoint ep, std::size_t shard, int fd, hub::wire w)
         : endpoint_(ep)
         , shard_(shard)
-        , socket_(std::move(socket))
+        , io_(ep.connections->io(shard))
+        , fd_(fd)
         , wire_(w)
         , reader_(static_cast<std::size_t>(
               endpoint_.ctx->current(shard)->cfg->websocket.message_size_limit)) {}
 
-    ~websocket_connection() { endpoint_.connections->remove(shard_, this); }
+    ~websocket_connection() {
+        if (fd_ >= 0) { // never finished (start failed, or the server stops)
+            endpoint_.connections->remove(shard_, this);
+            ::close(fd_);
+        }
+    }
 
     /// Queues the 101 response (it leaves with the first write) and starts the session.
     void start(std::string handshake_response) {
         const auto& cfg = *endpoint_.ctx->current(shard_)->cfg;
         // websocket.read_buffer_size / write_buffer_size: socket buffers, as Go's upgrader
         // sizes its I/O buffers; 0 keeps the system defaults.
-        boost::system::error_code ignored;
-        if (cfg.websocket.read_buffer_size > 0) {
-            socket_.set_option(net::socket_base::receive_buffer_size(
-                                   static_cast<int>(cfg.websocket.read_buffer_size)),
-                               ignored);
+        for (const auto& [option, size] : {std::pair{SO_RCVBUF, cfg.websocket.read_buffer_size},
+                                           std::pair{SO_SNDBUF, cfg.websocket.write_buffer_size}}) {
+            if (size > 0) {
+                const int value = static_cast<int>(size);
+                ::setsockopt(fd_, SOL_SOCKET, option, &value, sizeof value);
+            }
         }
-        if (cfg.websocket.write_buffer_size > 0) {
-            socket_.set_option(net::socket_base::send_buffer_size(
-                                   static_cast<int>(cfg.websocket.write_buffer_size)),
-                               ignored);
+        token_ = io_.add(fd_, shared_from_this());
+        if (token_ == 0) {
+            return; // the destructor closes the socket
         }
         control_ = std::move(handshake_response);
         send();
@@ -119,7 +100,18 @@ public:
         }
         session_ = std::make_shared<session::session>(*endpoint_.ctx, shard_, *this);
         endpoint_.connections->add(shard_, this);
-        wait_readable();
+    }
+
+    // poller::handler
+    void on_events(std::uint32_t events) override {
+        if ((events & EPOLLOUT) != 0 && write_waiting_) {
+            write_waiting_ = false;
+            io_.want_write(fd_, token_, false);
+            send();
+        }
+        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !finished_) {
+            on_readable();
+        }
     }
 
     // session::transport
@@ -147,9 +139,7 @@ public:
 
     void wake_at(time_point when) override { endpoint_.connections->wake(shard_, this, when); }
 
-    void defer(unique_function<void()> fn) override {
-        net::post(socket_.get_executor(), std::move(fn));
-    }
+    void defer(unique_function<void()> fn) override { net::post(io_.context(), std::move(fn)); }
 
     // connection
     time_point tick(time_point now) override {
@@ -178,60 +168,28 @@ public:
 private:
     // ---- reading ---------------------------------------------------------------------------
 
-    void wait_readable() {
-        // A read into the small inline buffer rather than a readiness wait: Asio tries the
-        // read at once and otherwise parks it without a syscall, where a wait re-arms epoll
-        // (epoll_ctl) every time. A pong (7–8 bytes) arrives whole in it.
-        socket_.async_read_some(net::buffer(head_),
-                                net::bind_allocator(net::recycling_allocator<void>(),
-                                                    [self = shared_from_this()](
-                                                        boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); }));
-    }
-
-    void on_read(boost::system::error_code ec, std::size_t n) {
-        if (finished_) {
-            return;
-        }
-        if (ec) {
-            finish(); // eof: the peer went away without a close frame
-            return;
-        }
+    void on_readable() {
         const auto buffer = shard_read_buffer();
-        std::memcpy(buffer.data(), head_.data(), n);
-        std::size_t have = n;
-        // The head was filled: more may be waiting. Read it into the shard's buffer, a few
-        // buffers per wake-up at most so that one busy client cannot starve the shard.
-        bool more = n == head_.size();
-        for (int round = 0; more && round < 4;) {
-            const auto got = ::recv(
-                socket_.native_handle(), buffer.data() + have, buffer.size() - have, MSG_DONTWAIT);
-            if (got > 0) {
-                have += static_cast<std::size_t>(got);
-                more = have == buffer.size();
-                if (more) {
-                    if (!consume(buffer.first(have))) {
-                        return;
-                    }
-                    have = 0;
-                    ++round;
-                }
-            } else if (got < 0 && errno == EINTR) {
-                continue;
-            } else {
-                more = false;
-                if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                    if (have == 0 || consume(buffer.first(have))) {
-                        finish();
-                    }
+        // One buffer per readiness report normally; a few at most, so that one busy client
+        // cannot starve the shard (level-triggered: what is left is reported again).
+        for (int round = 0; round < 4; ++round) {
+            const auto n = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+            if (n > 0) {
+                if (!consume(buffer.first(static_cast<std::size_t>(n)))) {
                     return;
                 }
+                if (static_cast<std::size_t>(n) < buffer.size()) {
+                    return;
+                }
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    finish(); // the peer went away (without a close frame), or an error
+                }
+                return;
             }
         }
-        if (have > 0 && !consume(buffer.first(have))) {
-            return;
-        }
-        wait_readable();
     }
 
     /// Feeds newly read bytes through the frame reader; false when the connection ended.
@@ -379,7 +337,7 @@ private:
             msghdr msg{};
             msg.msg_iov = iov.data() + iov_pos_;
             msg.msg_iovlen = std::min<std::size_t>(iov.size() - iov_pos_, IOV_MAX);
-            const auto n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+            const auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -424,17 +382,7 @@ private:
             iov_pos_ = 0;
         }
         write_waiting_ = true;
-        socket_.async_wait(
-            raw_socket::wait_write,
-            net::bind_allocator(net::recycling_allocator<void>(),
-                                [self = shared_from_this()](boost::system::error_code ec) {
-                                    self->write_waiting_ = false;
-                                    if (ec) {
-                                        self->finish();
-                                        return;
-                                    }
-                                    self->send();
-                                }));
+        io_.want_write(fd_, token_, true);
     }
 
     // ---- closing ---------------------------------------------------------------------------
@@ -461,16 +409,19 @@ private:
         if (session_) {
             session_->on_transport_closed();
         }
-        boost::system::error_code ignored;
-        socket_.shutdown(raw_socket::shutdown_both, ignored);
-        socket_.close(ignored); // cancels the waits; their handlers drop the last references
+        io_.remove(fd_, token_); // drops the poller's reference on a later turn
+        ::shutdown(fd_, SHUT_RDWR);
+        ::close(fd_);
+        fd_ = -1;
         sending_.clear();
         batch_.clear();
     }
 
     websocket_endpoint endpoint_;
     std::size_t shard_;
-    raw_socket socket_;
+    poller& io_;
+    int fd_;
+    poller::token token_ = 0;
     hub::wire wire_;
     std::shared_ptr<session::session> session_;
     ws::frame_reader reader_;
@@ -483,7 +434,6 @@ private:
     std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
     std::size_t iov_pos_ = 0;
     std::array<char, ws::max_header_size> header_{};
-    std::array<char, 16> head_{}; ///< the first bytes of each read
     std::chrono::steady_clock::time_point close_started_{};
     static constexpr std::chrono::seconds close_grace{5};
     bool write_waiting_ = false;
@@ -595,12 +545,15 @@ void accept_websocket(const websocket_endpoint& endpoint,
     }
     response += "\r\n\r\n";
     request = {}; // the upgrade request is not needed any more
-    auto adopted = adopt(socket);
-    if (!adopted) {
-        GYRE_LOG_ERROR("websocket: cannot take over the connection's socket");
+    // The descriptor leaves Asio's reactor for the shard's poller.
+    boost::system::error_code ec;
+    const int fd = socket.release(ec);
+    if (ec) {
+        GYRE_LOG_ERROR("websocket: cannot take over the connection's socket error=\"{}\"",
+                       ec.message());
         return;
     }
-    auto conn = std::make_shared<websocket_connection>(endpoint, shard, std::move(*adopted), w);
+    auto conn = std::make_shared<websocket_connection>(endpoint, shard, fd, w);
     conn->start(std::move(response));
 }
 
