@@ -6,14 +6,21 @@
 
 #include <queue>
 #include <thread>
-#include <unordered_map>
 
 namespace gyre::transport {
 
 struct registry::shard_state {
+    /// A connection's place in the table: its index is kept in the connection, so finding it
+    /// is an array access (no hashing on each tick).
+    struct slot {
+        connection* conn = nullptr;
+        std::uint64_t seq = 0; ///< bumped on each reschedule and on removal
+        connection::time_point when = connection::time_point::max();
+    };
+
     struct due {
         connection::time_point when;
-        connection* conn;
+        std::uint32_t index;
         std::uint64_t seq; ///< stale entries (the connection was rescheduled or left) skip
 
         bool operator>(const due& o) const noexcept { return when > o.when; }
@@ -23,20 +30,50 @@ struct registry::shard_state {
         : timer(ctx)
         , io(ctx) {}
 
-    struct slot {
-        std::uint64_t seq = 0;
-        connection::time_point when = connection::time_point::max();
-    };
+    slot* find(connection* c) noexcept {
+        const auto index = c->registry_slot;
+        return (index < slots.size() && slots[index].conn == c) ? &slots[index] : nullptr;
+    }
+
+    bool add(connection* c) {
+        if (find(c) != nullptr) {
+            return false;
+        }
+        std::uint32_t index;
+        if (!free.empty()) {
+            index = free.back();
+            free.pop_back();
+        } else {
+            index = static_cast<std::uint32_t>(slots.size());
+            slots.emplace_back();
+        }
+        slots[index].conn = c;
+        c->registry_slot = index;
+        return true;
+    }
+
+    bool remove(connection* c) {
+        slot* s = find(c);
+        if (s == nullptr) {
+            return false;
+        }
+        s->conn = nullptr;
+        s->seq = ++next_seq; // its heap entries become stale
+        s->when = connection::time_point::max();
+        free.push_back(c->registry_slot);
+        c->registry_slot = connection::no_index;
+        return true;
+    }
 
     void schedule(connection* c, connection::time_point when) {
-        const auto it = live.find(c);
-        if (it == live.end()) {
+        slot* s = find(c);
+        if (s == nullptr) {
             return;
         }
-        it->second.seq = ++next_seq; // older heap entries of `c` become stale
-        it->second.when = when;
+        s->seq = ++next_seq; // older heap entries of `c` become stale
+        s->when = when;
         if (when != connection::time_point::max()) {
-            heap.push({when, c, it->second.seq});
+            heap.push({when, c->registry_slot, s->seq});
         }
     }
 
@@ -45,21 +82,23 @@ struct registry::shard_state {
         while (!heap.empty() && heap.top().when <= now) {
             const due d = heap.top();
             heap.pop();
-            const auto it = live.find(d.conn);
-            if (it == live.end() || it->second.seq != d.seq) {
+            const slot& s = slots[d.index];
+            if (s.conn == nullptr || s.seq != d.seq) {
                 continue;
             }
-            schedule(d.conn, d.conn->tick(now)); // tick may close it: schedule checks `live`
+            connection* c = s.conn;
+            schedule(c, c->tick(now)); // tick may close it: schedule checks the slot
         }
     }
 
     boost::asio::steady_timer timer;
-    std::unordered_map<connection*, slot> live; // connection -> its current deadline
+    std::vector<slot> slots;
+    std::vector<std::uint32_t> free;
     std::priority_queue<due, std::vector<due>, std::greater<>> heap;
     std::uint64_t next_seq = 0;
     bool stopped = false;
     connection::time_point next_housekeeping{};
-    // Last: destroyed first, so connections it still holds leave `live` while it exists.
+    // Last: destroyed first, so connections it still holds leave the table while it exists.
     poller io;
 };
 
@@ -112,22 +151,21 @@ void registry::start() {
 
 void registry::add(std::size_t shard, connection* c) {
     auto& st = *states_[shard];
-    if (st.live.emplace(c, shard_state::slot{}).second) {
+    if (st.add(c)) {
         count_.fetch_add(1);
         st.schedule(c, std::chrono::steady_clock::now());
     }
 }
 
 void registry::remove(std::size_t shard, connection* c) {
-    if (states_[shard]->live.erase(c) > 0) {
+    if (states_[shard]->remove(c)) {
         count_.fetch_sub(1);
     }
 }
 
 void registry::wake(std::size_t shard, connection* c, connection::time_point when) {
     auto& st = *states_[shard];
-    const auto it = st.live.find(c);
-    if (it != st.live.end() && when < it->second.when) {
+    if (const auto* s = st.find(c); s != nullptr && when < s->when) {
         st.schedule(c, when);
     }
 }
@@ -139,12 +177,13 @@ void registry::close_all(model::disconnect d, std::chrono::steady_clock::time_po
             st->stopped = true;
             st->timer.cancel();
             std::vector<connection*> snapshot;
-            snapshot.reserve(st->live.size());
-            for (const auto& [c, slot] : st->live) {
-                snapshot.push_back(c);
+            for (const auto& s : st->slots) {
+                if (s.conn != nullptr) {
+                    snapshot.push_back(s.conn);
+                }
             }
             for (connection* c : snapshot) {
-                if (st->live.contains(c)) {
+                if (st->find(c) != nullptr) { // not closed by an earlier shutdown
                     c->shutdown(d);
                 }
             }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -31,6 +32,12 @@ protected:
     connection(const connection&) = default;
     connection& operator=(const connection&) = default;
     ~connection() = default;
+
+public:
+    /// The registry's own bookkeeping (its table slot for this connection), so that finding
+    /// a connection on each tick is an array access. Transports leave it alone.
+    static constexpr std::uint32_t no_index = static_cast<std::uint32_t>(-1);
+    std::uint32_t registry_slot = no_index;
 };
 
 class poller;
