@@ -510,3 +510,54 @@ describe('liveness and limits', () => {
     assert.deepEqual(closed, { code: 3001, reason: 'shutdown' });
   });
 });
+
+// The WebSocket layer itself (RFC 6455 as browsers and the SDKs use it), below the protocol.
+describe('websocket framing', () => {
+  test('pings are answered, fragments are joined, a close is echoed', async (t) => {
+    const { port } = await startServer(t);
+    const p = await rawPeer(t, port);
+    const pong = new Promise((resolve) => p.ws.once('pong', (data) => resolve(data.toString())));
+    p.ws.ping('are you there');
+    assert.equal(await pong, 'are you there');
+    // One connect command in three fragments, a ping between them.
+    const cmd = JSON.stringify({ id: 1, connect: { token: token('frag') } });
+    p.ws.send(cmd.slice(0, 5), { fin: false });
+    p.ws.ping('mid');
+    p.ws.send(cmd.slice(5, 20), { fin: false });
+    p.ws.send(cmd.slice(20), { fin: true });
+    await waitFor(() => p.messages.length === 1, { what: 'connect reply' });
+    assert.equal(p.messages[0].id, 1);
+    assert.ok(p.messages[0].connect.client);
+    p.ws.close(4000, 'bye');
+    const closed = await p.waitClose(5000);
+    assert.equal(closed.code, 4000); // the server echoes the client's code
+  });
+
+  test('an unmasked client frame closes with 1002; a bad handshake gets 400', async (t) => {
+    const { port, server } = await startServer(t);
+    const p = await rawPeer(t, port);
+    p.ws.send('{"id":1,"connect":{}}', { mask: false });
+    assert.equal((await p.waitClose(5000)).code, 1002);
+
+    const handshake = (headers) => new Promise((resolve, reject) => {
+      const req = http.request({ port, path: '/connection/websocket', headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', ...headers,
+      } });
+      req.on('response', (res) => { res.resume(); resolve(res); });
+      req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res); });
+      req.on('error', reject);
+      req.end();
+    });
+    const key = crypto.randomBytes(16).toString('base64');
+    const wrongVersion = await handshake({ 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Key': key });
+    assert.equal(wrongVersion.statusCode, 400);
+    assert.equal(wrongVersion.headers['sec-websocket-version'], '13');
+    const badKey = await handshake({ 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'short' });
+    assert.equal(badKey.statusCode, 400);
+    const good = await handshake({ 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key });
+    assert.equal(good.statusCode, 101);
+    assert.equal(good.headers['sec-websocket-accept'],
+      crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64'));
+    assert.equal(server.exited, null);
+  });
+});
