@@ -125,9 +125,13 @@ void poller::remove(int fd, token t) {
         return;
     }
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-    // Released on a later turn: remove() may run inside the handler's own code.
-    boost::asio::post(ctx_, [h = std::move(s->h)] {});
-    s->h.reset();
+    // Released on a later turn, since remove() may run inside the handler's own code; and
+    // kept here rather than in a posted task, so that handlers still waiting when the server
+    // stops die with the poller (before the node they use), not with the io_context.
+    if (released_.empty()) {
+        boost::asio::post(ctx_, [this] { released_.clear(); });
+    }
+    released_.push_back(std::move(s->h));
     free_.push_back(static_cast<std::uint32_t>(t));
     --live_;
 }

@@ -69,6 +69,7 @@ private:
     boost::asio::posix::stream_descriptor watch_;
     std::vector<slot> slots_;
     std::vector<std::uint32_t> free_;
+    std::vector<std::shared_ptr<handler>> released_; ///< removed, dropped on the next turn
     std::size_t live_ = 0;
 };
 
