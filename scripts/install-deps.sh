@@ -9,6 +9,7 @@ packages=(
     libcli11-dev libyaml-cpp-dev libtomlplusplus-dev libhiredis-dev
     libprotobuf-dev protobuf-compiler
     libgtest-dev libgmock-dev libbenchmark-dev
+    redis-server
     python3 curl ca-certificates procps
 )
 

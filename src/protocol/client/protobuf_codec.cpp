@@ -666,6 +666,19 @@ std::string encode_publication_push(std::string_view channel,
     return out;
 }
 
+void append_publication(std::string& out, const publication& pub) {
+    char* w = open_message(out, body_size(pub), framing::bare);
+    write_body(w, pub);
+}
+
+codec_result<publication> decode_publication(std::string_view message) {
+    publication pub;
+    if (auto ec = read_body(message, pub, 0); ec != ok) {
+        return ec;
+    }
+    return pub;
+}
+
 std::string encode_reply(const reply& r, framing f) {
     std::string out;
     append_reply(out, r, f);

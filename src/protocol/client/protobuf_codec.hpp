@@ -67,6 +67,13 @@ void append_publication_push(
                                                   push_form form,
                                                   framing f);
 
+/// A bare Publication message: what nodes exchange through a broker (Centrifuge's Redis
+/// broker publishes `__p1:<offset>:<epoch>__` followed by these bytes).
+void append_publication(std::string& out, const publication& pub);
+
+/// Decodes a bare Publication message (from a broker).
+[[nodiscard]] codec_result<publication> decode_publication(std::string_view message);
+
 /// Convenience: one reply as its own string.
 [[nodiscard]] std::string encode_reply(const reply& r, framing f);
 

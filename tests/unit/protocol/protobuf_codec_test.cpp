@@ -734,3 +734,41 @@ TEST(ProtobufRoundTrip, Replies) {
 
 } // namespace
 } // namespace gyre::protocol::client
+
+namespace gyre::protocol::client {
+namespace {
+
+// The bare Publication nodes exchange through a broker.
+TEST(ProtobufPublication, EncodesTheBareMessage) {
+    publication pub;
+    pub.data = R"({"a":1})";
+    pub.offset = 5;
+    std::string out;
+    protobuf::append_publication(out, pub);
+    // Publication{data: '{"a":1}', offset: 5}: field 4 (bytes), field 6 (varint).
+    std::string hex;
+    for (const char c : out) {
+        static constexpr std::string_view digits = "0123456789abcdef";
+        hex.push_back(digits[static_cast<unsigned char>(c) >> 4]);
+        hex.push_back(digits[static_cast<unsigned char>(c) & 0xF]);
+    }
+    EXPECT_EQ(hex, "22077b2261223a317d3005");
+}
+
+TEST(ProtobufPublication, RoundTripsEveryBrokerField) {
+    publication pub;
+    pub.data = std::string("\x00\x01binary", 8);
+    pub.info = client_info{"user-1", "client-1", R"({"c":1})", R"({"ch":2})"};
+    pub.offset = 1234567;
+    pub.tags = {{"k", "v"}, {"x", ""}};
+    pub.time = 1700000000123;
+    std::string out;
+    protobuf::append_publication(out, pub);
+    const auto back = protobuf::decode_publication(out);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, pub);
+    EXPECT_FALSE(protobuf::decode_publication(std::string("\x22\x09short", 7)).has_value());
+}
+
+} // namespace
+} // namespace gyre::protocol::client

@@ -1,0 +1,188 @@
+// File: tests/unit/engine/redis_server_fixture.hpp
+// Starts real redis-server processes on free loopback ports for the Redis client tests, and
+// runs an io_context until a condition holds or a deadline passes. Processes are stopped by pid.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <fcntl.h>
+#include <functional>
+#include <netinet/in.h>
+#include <optional>
+#include <signal.h>
+#include <spawn.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+extern char** environ;
+
+namespace gyre::test {
+
+inline std::optional<std::string> find_on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    std::size_t start = 0;
+    while (start <= dirs.size()) {
+        auto end = dirs.find(':', start);
+        auto dir = dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        auto candidate = (dir.empty() ? "." : dir) + "/" + name;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        if (end == std::string::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return std::nullopt;
+}
+
+inline std::uint16_t free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+/// True once something answers a RESP PING on the port (any reply, even -NOAUTH).
+inline bool redis_answers(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    bool ok = false;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        timeval tv{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        const char ping[] = "*1\r\n$4\r\nPING\r\n";
+        char buf[64];
+        ok = ::write(fd, ping, sizeof ping - 1) == sizeof ping - 1 &&
+             ::read(fd, buf, sizeof buf) > 0;
+    }
+    ::close(fd);
+    return ok;
+}
+
+class redis_process {
+public:
+    redis_process() = default;
+    redis_process(const redis_process&) = delete;
+    redis_process& operator=(const redis_process&) = delete;
+
+    ~redis_process() { stop(); }
+
+    /// Starts redis-server on `port` and waits (at most 10 s) until it answers.
+    bool start(const std::string& binary, std::uint16_t port, std::vector<std::string> extra = {}) {
+        port_ = port;
+        std::vector<std::string> args{binary,
+                                      "--port",
+                                      std::to_string(port),
+                                      "--bind",
+                                      "127.0.0.1",
+                                      "--save",
+                                      "",
+                                      "--appendonly",
+                                      "no",
+                                      "--daemonize",
+                                      "no",
+                                      "--loglevel",
+                                      "warning"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv;
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) {
+            pid_ = -1;
+            return false;
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (redis_answers(port)) {
+                return true;
+            }
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1; // exited early, e.g. port taken
+                return false;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        stop();
+        return false;
+    }
+
+    /// SIGKILL, as a crash would: no goodbye to clients.
+    void kill_now() { signal_and_reap(SIGKILL, std::chrono::seconds(5)); }
+
+    void stop() {
+        if (!signal_and_reap(SIGTERM, std::chrono::seconds(5))) {
+            kill_now();
+        }
+    }
+
+    std::uint16_t port() const noexcept { return port_; }
+
+private:
+    bool signal_and_reap(int sig, std::chrono::seconds timeout) {
+        if (pid_ <= 0) {
+            return true;
+        }
+        ::kill(pid_, sig);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    }
+
+    pid_t pid_ = -1;
+    std::uint16_t port_ = 0;
+};
+
+/// Runs `context` until `done()` or the timeout; returns done().
+inline bool run_until(boost::asio::io_context& context,
+                      const std::function<bool()>& done,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        context.restart();
+        if (context.run_for(std::chrono::milliseconds(10)) == 0) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    return true;
+}
+
+} // namespace gyre::test
