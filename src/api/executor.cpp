@@ -330,6 +330,10 @@ void executor::history(std::size_t shard,
         f,
         session::history_meta_ttl(c, *opts),
         [m, done = std::move(done)](node::history_result h) mutable {
+            if (h.failed) {
+                done(failed(m, errors::internal));
+                return;
+            }
             if (h.bad_request || h.unrecoverable) {
                 done(failed(m,
                             h.bad_request ? errors::bad_request : errors::unrecoverable_position));

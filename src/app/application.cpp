@@ -6,7 +6,9 @@
 #include "config/live.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "engine/redis/address.hpp"
 #include "node/node.hpp"
+#include "node/redis_broker.hpp"
 #include "runtime/shard_set.hpp"
 #include "server/api_routes.hpp"
 #include "server/http_server.hpp"
@@ -173,11 +175,6 @@ int run_server(const config::load_options& options) {
                 "{}.enabled is set but {} is not available in this build yet", section, section);
         }
     }
-    if (cfg->engine.type != "memory") {
-        GYRE_LOG_ERROR("engine.type \"{}\" is not available in this build yet; use \"memory\"",
-                       cfg->engine.type);
-        return 1;
-    }
     config::live_config live(cfg);
 
     auto jwks_keys = std::make_shared<auth::jwks_cache>(); // kept across reloads
@@ -192,7 +189,25 @@ int run_server(const config::load_options& options) {
     const std::string node_name =
         cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
                                : cfg->node_name;
-    node::node hub_node(shards);
+    node::node::broker_factory make_broker;
+    if (cfg->engine.type == "redis") {
+        // One Redis for now; several addresses (client-side sharding) come with issue 7.
+        if (cfg->engine.redis_address.size() != 1) {
+            GYRE_LOG_ERROR("engine.redis.address: exactly one address is supported for now");
+            return 1;
+        }
+        auto parsed = engine::redis::parse_address(cfg->engine.redis_address.front());
+        if (const auto* err = std::get_if<engine::redis::address_error>(&parsed)) {
+            GYRE_LOG_ERROR("engine.redis.address: {}", err->message);
+            return 1;
+        }
+        make_broker = [options =
+                           node::redis_broker_options{std::get<engine::redis::address>(parsed),
+                                                      cfg->engine.redis_prefix}](node::node& n) {
+            return node::make_redis_broker(n, options);
+        };
+    }
+    node::node hub_node(shards, make_broker);
     transport::http_client fetcher; // JWKS, off the shards
     session::context ctx(
         hub_node,

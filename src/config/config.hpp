@@ -151,6 +151,7 @@ struct config {
     struct {
         std::string type = "memory";
         std::vector<std::string> redis_address;
+        std::string redis_prefix = "centrifugo";
     } engine;
 
     struct {

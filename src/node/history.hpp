@@ -36,6 +36,7 @@ struct history_result {
     /// recovered:false for recovery).
     bool unrecoverable = false;
     bool bad_request = false; ///< reverse with since offset 0 (error 107)
+    bool failed = false;      ///< the broker could not be reached (error 100)
 };
 
 /// A random 8-letter epoch, as Centrifuge generates them.

@@ -190,6 +190,13 @@ node::node(runtime::shard_set& shards, std::unique_ptr<broker> b)
     }
 }
 
+node::node(runtime::shard_set& shards, const broker_factory& make_broker)
+    : node(shards) {
+    if (make_broker) {
+        broker_ = make_broker(*this);
+    }
+}
+
 node::~node() = default;
 
 void node::on_home(const std::string& channel, unique_function<void()> fn) {

@@ -45,6 +45,10 @@ class node {
 public:
     /// Uses the memory broker (this node only) unless another broker is given.
     explicit node(runtime::shard_set& shards, std::unique_ptr<broker> b = nullptr);
+
+    /// With a broker that needs the node (Redis): `make_broker(*this)`.
+    using broker_factory = std::function<std::unique_ptr<broker>(node&)>;
+    node(runtime::shard_set& shards, const broker_factory& make_broker);
     ~node();
 
     runtime::shard_set& shards() noexcept { return shards_; }

@@ -641,7 +641,10 @@ void session::position_subscription(std::uint32_t id,
                                     recovery_request rec,
                                     std::shared_ptr<pc::subscribe_result> result) {
     read_position(channel, rec, [this, id, channel, rec, result](node::history_result h) {
-        if (!fill_position(channel, rec, std::move(h), *result)) {
+        if (h.failed) {
+            end_subscription(channel);
+            reply_error(id, errs::internal.to_error()); // the broker is unreachable
+        } else if (!fill_position(channel, rec, std::move(h), *result)) {
             end_subscription(channel);
             reply_error(id, errs::unrecoverable_position.to_error());
         } else {
@@ -891,7 +894,9 @@ void session::handle_history(std::uint32_t id, const pc::history_request& req) {
             if (!self || self->closed_) {
                 return;
             }
-            if (h.bad_request || h.unrecoverable) {
+            if (h.failed) {
+                self->reply_error(id, errs::internal.to_error()); // the broker is unreachable
+            } else if (h.bad_request || h.unrecoverable) {
                 self->reply_error(id,
                                   h.bad_request ? errs::bad_request.to_error()
                                                 : errs::unrecoverable_position.to_error());

@@ -149,10 +149,11 @@ test('bad configs stop start-up with one line naming the key', async (t) => {
     assert.equal(r.code, 1, name);
     assert.match(r.stderr, re);
   }
-  const redis = writeJson(path.join(dir, 'redis.json'), { engine: { type: 'redis' }, http_server: { port } });
+  const redis = writeJson(path.join(dir, 'redis.json'),
+    { engine: { type: 'redis', redis: { address: ['redis://127.0.0.1:x'] } }, http_server: { port } });
   const rr = runGyre(['-c', redis]);
   assert.equal(rr.code, 1);
-  assert.match(rr.stderr, /engine\.type "redis" is not available/);
+  assert.match(rr.stderr, /engine\.redis\.address: .*port/);
 });
 
 test('checkconfig --strict refuses unknown keys', (t) => {

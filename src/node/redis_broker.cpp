@@ -1,0 +1,395 @@
+#include "node/redis_broker.hpp"
+
+#include "core/log.hpp"
+#include "engine/redis/connection.hpp"
+#include "engine/redis/subscriber.hpp"
+#include "node/node.hpp"
+#include "protocol/client/protobuf_codec.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace gyre::node {
+namespace {
+
+namespace pc = protocol::client;
+namespace rd = engine::redis;
+
+// Appends to the channel's stream and publishes in one step, so that every node sees the
+// publications of a channel in offset order. KEYS: stream, meta, idempotency result ("" for
+// none). ARGV: payload, history size, history ttl s, PUB/SUB channel, meta ttl s (0 = keep),
+// epoch to use if the stream has none, result ttl s, version, version epoch.
+// Returns {offset, epoch, suppressed(0/1)}.
+constexpr const char* publish_with_history = R"lua(
+if KEYS[3] ~= '' then
+  local cached = redis.call('hmget', KEYS[3], 's', 'e')
+  if cached[1] then return {tonumber(cached[1]), cached[2], 1} end
+end
+local meta = redis.call('hmget', KEYS[2], 'e', 's', 'v', 've')
+local epoch = meta[1]
+if not epoch then
+  epoch = ARGV[6]
+  redis.call('hset', KEYS[2], 'e', epoch)
+end
+if ARGV[8] ~= '0' and meta[3] and meta[4] == ARGV[9] and tonumber(meta[3]) >= tonumber(ARGV[8]) then
+  return {tonumber(meta[2] or 0), epoch, 1}
+end
+if ARGV[8] ~= '0' then
+  redis.call('hset', KEYS[2], 'v', ARGV[8], 've', ARGV[9])
+end
+local offset = redis.call('hincrby', KEYS[2], 's', 1)
+if ARGV[5] ~= '0' then redis.call('expire', KEYS[2], ARGV[5]) end
+if offset == 1 then redis.call('del', KEYS[1]) end
+redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[2], offset, 'd', ARGV[1])
+redis.call('expire', KEYS[1], ARGV[3])
+redis.call('publish', ARGV[4], '__p1:' .. offset .. ':' .. epoch .. '__' .. ARGV[1])
+if KEYS[3] ~= '' then
+  redis.call('hset', KEYS[3], 's', offset, 'e', epoch)
+  redis.call('expire', KEYS[3], ARGV[7])
+end
+return {offset, epoch, 0}
+)lua";
+
+// Reads a stream's position and (optionally) publications. KEYS: stream, meta. ARGV: epoch to
+// use if none, meta ttl s (0 = keep), read mode ('' = position only, 'f' forward, 'r'
+// reverse), from, to, count (0 = all). Returns {top, epoch, entries}.
+constexpr const char* read_history = R"lua(
+local meta = redis.call('hmget', KEYS[2], 'e', 's')
+local epoch = meta[1]
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('hset', KEYS[2], 'e', epoch)
+end
+if ARGV[2] ~= '0' then redis.call('expire', KEYS[2], ARGV[2]) end
+local entries = {}
+if ARGV[3] == 'f' then
+  if ARGV[6] == '0' then entries = redis.call('xrange', KEYS[1], ARGV[4], ARGV[5])
+  else entries = redis.call('xrange', KEYS[1], ARGV[4], ARGV[5], 'COUNT', ARGV[6]) end
+elseif ARGV[3] == 'r' then
+  if ARGV[6] == '0' then entries = redis.call('xrevrange', KEYS[1], ARGV[4], ARGV[5])
+  else entries = redis.call('xrevrange', KEYS[1], ARGV[4], ARGV[5], 'COUNT', ARGV[6]) end
+end
+return {tonumber(meta[2] or 0), epoch, entries}
+)lua";
+
+/// Control and join/leave pushes between Gyre nodes: "__gp:" + except_client + ":" + a bare
+/// protobuf Push (publications use Centrifuge's framing instead).
+constexpr std::string_view push_marker = "__gp:";
+constexpr std::string_view pub_marker = "__p1:";
+
+std::string seconds(std::chrono::nanoseconds d) {
+    const auto s = std::chrono::ceil<std::chrono::seconds>(d).count();
+    return std::to_string(s > 0 ? s : 0);
+}
+
+std::uint64_t to_u64(std::string_view s) {
+    std::uint64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+/// "123-0" -> 123 (stream IDs are the offsets).
+std::uint64_t entry_offset(std::string_view id) {
+    return to_u64(id.substr(0, id.find('-')));
+}
+
+class redis_broker final : public broker {
+public:
+    redis_broker(node& n, redis_broker_options options)
+        : node_(n)
+        , prefix_(std::move(options.prefix)) {
+        for (std::size_t i = 0; i < n.shards().size(); ++i) {
+            auto& ctx = n.shards().at(i).context();
+            auto c = rd::connection::create(ctx, options.address);
+            auto s = rd::subscriber::create(ctx, options.address);
+            s->on_message([this, i](std::string_view channel, std::string_view payload) {
+                on_message(i, channel, payload);
+            });
+            c->start();
+            s->start();
+            commands_.push_back(std::move(c));
+            subscribers_.push_back(std::move(s));
+        }
+        GYRE_LOG_INFO(
+            "using redis broker address={} prefix={}", options.address.describe(), prefix_);
+    }
+
+    ~redis_broker() override {
+        for (auto& c : commands_) {
+            c->stop();
+        }
+        for (auto& s : subscribers_) {
+            s->stop();
+        }
+    }
+
+    void
+    publish(std::size_t origin, pc::push p, publish_options options, publish_done done) override {
+        on_shard(origin,
+                 [this,
+                  origin,
+                  p = std::move(p),
+                  options = std::move(options),
+                  done = std::move(done)]() mutable {
+                     do_publish(origin, std::move(p), std::move(options), std::move(done));
+                 });
+    }
+
+    void history(std::size_t origin,
+                 const std::string& channel,
+                 history_filter filter,
+                 std::chrono::nanoseconds meta_ttl,
+                 history_done done) override {
+        on_shard(origin,
+                 [this, origin, channel, filter, meta_ttl, done = std::move(done)]() mutable {
+                     do_history(origin, channel, filter, meta_ttl, std::move(done));
+                 });
+    }
+
+    void remove_history(std::size_t origin,
+                        const std::string& channel,
+                        unique_function<void()> done) override {
+        on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
+            commands_[origin]->command({"DEL", stream_key(channel)},
+                                       [done = std::move(done)](rd::command_result) mutable {
+                                           if (done) {
+                                               done();
+                                           }
+                                       });
+        });
+    }
+
+    void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
+
+    void subscribe(const std::string& channel) override {
+        subscribers_[node_.home(channel)]->subscribe({client_channel(channel)});
+    }
+
+    void unsubscribe(const std::string& channel) override {
+        subscribers_[node_.home(channel)]->unsubscribe({client_channel(channel)});
+    }
+
+private:
+    std::string client_channel(std::string_view ch) const {
+        return prefix_ + ".client." + std::string(ch);
+    }
+
+    std::string stream_key(std::string_view ch) const {
+        return prefix_ + ".stream." + std::string(ch);
+    }
+
+    std::string meta_key(std::string_view ch) const {
+        return prefix_ + ".stream.meta." + std::string(ch);
+    }
+
+    void on_shard(std::size_t shard, unique_function<void()> fn) {
+        if (node_.shards().at(shard).is_current()) {
+            fn();
+        } else {
+            node_.shards().at(shard).submit(std::move(fn));
+        }
+    }
+
+    static void answer(publish_done& done, publish_result r) {
+        if (done) {
+            done(std::move(r));
+        }
+    }
+
+    void do_publish(std::size_t origin, pc::push p, publish_options options, publish_done done) {
+        auto& conn = *commands_[origin];
+        const std::string channel = client_channel(p.channel);
+        auto* pub = std::get_if<pc::publication>(&p.body);
+        if (pub == nullptr) {
+            // Join/leave and control pushes: Gyre's own framing, never kept.
+            std::string payload(push_marker);
+            payload += options.except_client;
+            payload += ':';
+            pc::protobuf::append_push(
+                payload, p, pc::push_form::unidirectional, pc::protobuf::framing::bare);
+            conn.command({"PUBLISH", channel, std::move(payload)},
+                         [done = std::move(done)](rd::command_result r) mutable {
+                             answer(done, publish_result{r.ok() && !r.value.is_error(), 0, {}});
+                         });
+            return;
+        }
+        std::string payload;
+        pc::protobuf::append_publication(payload, *pub);
+        if (!options.history_enabled() && options.idempotency_key.empty()) {
+            conn.command({"PUBLISH", channel, std::move(payload)},
+                         [done = std::move(done)](rd::command_result r) mutable {
+                             answer(done, publish_result{r.ok() && !r.value.is_error(), 0, {}});
+                         });
+            return;
+        }
+        const bool keep = options.history_enabled();
+        std::string result_key;
+        if (!options.idempotency_key.empty()) {
+            result_key = prefix_ + ".result." + p.channel + "." + options.idempotency_key;
+        }
+        std::vector<std::string> args{"EVAL",
+                                      publish_with_history,
+                                      "3",
+                                      stream_key(p.channel),
+                                      meta_key(p.channel),
+                                      result_key,
+                                      std::move(payload),
+                                      std::to_string(keep ? options.history_size : 1),
+                                      keep ? seconds(options.history_ttl) : "1",
+                                      channel,
+                                      seconds(options.history_meta_ttl),
+                                      new_epoch(),
+                                      "300", // Centrifuge keeps idempotent results for 5 minutes
+                                      std::to_string(options.version),
+                                      options.version_epoch};
+        conn.command(std::move(args), [done = std::move(done)](rd::command_result r) mutable {
+            publish_result out;
+            const auto& v = r.value;
+            if (!r.ok() || v.is_error() || v.elements.size() != 3) {
+                if (!r.ok() || v.is_error()) {
+                    GYRE_LOG_WARN("redis publish failed error=\"{}\"", r.ok() ? v.text : r.failure);
+                }
+                out.ok = false;
+                answer(done, std::move(out));
+                return;
+            }
+            out.offset = static_cast<std::uint64_t>(v.elements[0].integer);
+            out.epoch = v.elements[1].text;
+            answer(done, std::move(out));
+        });
+    }
+
+    void do_history(std::size_t origin,
+                    const std::string& channel,
+                    history_filter filter,
+                    std::chrono::nanoseconds meta_ttl,
+                    history_done done) {
+        if (filter.since && filter.reverse && filter.since->offset == 0) {
+            history_result bad;
+            bad.bad_request = true;
+            done(std::move(bad));
+            return;
+        }
+        std::string mode;
+        std::string from;
+        std::string to;
+        if (filter.limit != 0) {
+            if (!filter.reverse) {
+                mode = "f";
+                from = filter.since ? std::to_string(filter.since->offset + 1) : "-";
+                to = "+";
+            } else {
+                mode = "r";
+                from = filter.since ? std::to_string(filter.since->offset - 1) : "+";
+                to = "-";
+            }
+        }
+        const std::string count = filter.limit > 0 ? std::to_string(filter.limit) : "0";
+        commands_[origin]->command(
+            {"EVAL",
+             read_history,
+             "2",
+             stream_key(channel),
+             meta_key(channel),
+             new_epoch(),
+             seconds(meta_ttl),
+             mode,
+             from,
+             to,
+             count},
+            [channel, filter, done = std::move(done)](rd::command_result r) mutable {
+                history_result out;
+                const auto& v = r.value;
+                if (!r.ok() || v.is_error() || v.elements.size() != 3) {
+                    out.failed = true;
+                    done(std::move(out));
+                    return;
+                }
+                out.top = {static_cast<std::uint64_t>(v.elements[0].integer), v.elements[1].text};
+                if (filter.since && !filter.since->epoch.empty() &&
+                    filter.since->epoch != out.top.epoch) {
+                    out.unrecoverable = true;
+                }
+                for (const auto& entry : v.elements[2].elements) {
+                    if (entry.elements.size() != 2 || entry.elements[1].elements.size() < 2) {
+                        continue;
+                    }
+                    auto pub = pc::protobuf::decode_publication(entry.elements[1].elements[1].text);
+                    if (!pub) {
+                        continue;
+                    }
+                    pub->offset = entry_offset(entry.elements[0].text);
+                    pc::push p;
+                    p.channel = channel;
+                    p.body = std::move(*pub);
+                    out.publications.push_back(std::make_shared<hub::prepared_push>(
+                        std::move(p), std::string{}, out.top.epoch));
+                }
+                done(std::move(out));
+            });
+    }
+
+    /// On the channel's home shard: a message from Redis becomes a push for local subscribers.
+    void on_message(std::size_t shard, std::string_view channel, std::string_view payload) {
+        (void)shard;
+        const std::string client_prefix = prefix_ + ".client.";
+        if (channel.substr(0, client_prefix.size()) != client_prefix) {
+            return;
+        }
+        pc::push p;
+        p.channel = std::string(channel.substr(client_prefix.size()));
+        std::string except_client;
+        std::string epoch;
+        if (payload.substr(0, push_marker.size()) == push_marker) {
+            payload.remove_prefix(push_marker.size());
+            const auto colon = payload.find(':');
+            if (colon == std::string_view::npos) {
+                return;
+            }
+            except_client = std::string(payload.substr(0, colon));
+            auto decoded = pc::protobuf::decode_push(payload.substr(colon + 1));
+            if (!decoded) {
+                return;
+            }
+            decoded->channel = p.channel;
+            p = std::move(*decoded);
+        } else {
+            std::uint64_t offset = 0;
+            if (payload.substr(0, pub_marker.size()) == pub_marker) {
+                // __p1:<offset>:<epoch>__<publication>
+                const auto rest = payload.substr(pub_marker.size());
+                const auto colon = rest.find(':');
+                const auto end = rest.find("__");
+                if (colon == std::string_view::npos || end == std::string_view::npos ||
+                    end < colon) {
+                    return;
+                }
+                offset = to_u64(rest.substr(0, colon));
+                epoch = std::string(rest.substr(colon + 1, end - colon - 1));
+                payload = rest.substr(end + 2);
+            }
+            auto pub = pc::protobuf::decode_publication(payload);
+            if (!pub) {
+                GYRE_LOG_DEBUG("undecodable publication from redis channel={}", p.channel);
+                return;
+            }
+            pub->offset = offset;
+            p.body = std::move(*pub);
+        }
+        node_.fan_out(std::make_shared<hub::prepared_push>(
+            std::move(p), std::move(except_client), std::move(epoch)));
+    }
+
+    node& node_;
+    std::string prefix_;
+    std::vector<std::shared_ptr<rd::connection>> commands_;    // per shard
+    std::vector<std::shared_ptr<rd::subscriber>> subscribers_; // per shard (home channels)
+};
+
+} // namespace
+
+std::unique_ptr<broker> make_redis_broker(node& n, redis_broker_options options) {
+    return std::make_unique<redis_broker>(n, std::move(options));
+}
+
+} // namespace gyre::node

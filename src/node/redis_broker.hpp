@@ -1,0 +1,29 @@
+// File: node/redis_broker.hpp
+// The broker for several nodes: publications go through Redis PUB/SUB, history lives in Redis
+// streams, written with the publish by one Lua script so offsets, epochs and idempotency are
+// atomic per channel, with Centrifuge's key layout and payload framing
+// (`__p1:<offset>:<epoch>__` + a protobuf Publication). Each shard has its own command
+// connection; the PUB/SUB subscription of a channel lives on the channel's home shard, where
+// its publications arrive and are fanned out.
+#pragma once
+
+#include "engine/redis/address.hpp"
+#include "node/broker.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gyre::node {
+
+class node;
+
+struct redis_broker_options {
+    engine::redis::address address;
+    std::string prefix = "centrifugo";
+};
+
+/// Creates the broker (its connections start at once and reconnect on their own).
+std::unique_ptr<broker> make_redis_broker(node& n, redis_broker_options options);
+
+} // namespace gyre::node

@@ -1,0 +1,134 @@
+// End-to-end tests of several gyre nodes on one real redis-server (issue 7, first part): a
+// publication made through node B's API reaches centrifuge-js subscribers on node A, history
+// written through one node is read through another, and a client that reconnects to another
+// node recovers what it missed.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { api, eventually, startApiServer, userToken } from './lib/api.mjs';
+import { client, decode } from './lib/clients.mjs';
+import { startRedis } from './lib/redis.mjs';
+
+const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
+
+async function twoNodes(t) {
+  const redis = await startRedis(t);
+  const engine = { type: 'redis', redis: { address: [`redis://127.0.0.1:${redis.port}`], prefix: `gyre${redis.port}` } };
+  const channel = {
+    without_namespace: { ...open },
+    namespaces: [{ name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true }],
+  };
+  const a = await startApiServer(t, { engine, channel });
+  const b = await startApiServer(t, { engine, channel });
+  return { redis, a, b };
+}
+
+async function subscriber(t, port, channel, { protobuf = false, user = 'u1', websocket } = {}) {
+  const c = client(t, port, { protobuf, token: userToken(user), ...(websocket ? { websocket } : {}) });
+  const s = c.newSubscription(channel);
+  const pubs = [];
+  const subscribed = [];
+  s.on('publication', (ctx) => pubs.push({ offset: ctx.offset, data: decode(ctx.data) }));
+  s.on('subscribed', (ctx) => subscribed.push(ctx));
+  c.connect();
+  s.subscribe();
+  await eventually(() => subscribed.length === 1, { what: `subscribed to ${channel}` });
+  return { c, s, pubs, subscribed };
+}
+
+async function ok(port, method, body) {
+  const r = await api(port, method, body);
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json?.error, undefined, r.text);
+  return r.json.result;
+}
+
+describe('redis engine, two nodes', () => {
+  test('a publication through node B reaches subscribers on node A (JSON and Protobuf)', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const json = await subscriber(t, a.port, 'news');
+    const proto = await subscriber(t, a.port, 'news', { protobuf: true, user: 'u2' });
+    const local = await subscriber(t, b.port, 'news', { user: 'u3' });
+    // Subscriptions reach Redis asynchronously: publish until the first one arrives.
+    await eventually(async () => {
+      await ok(b.port, 'publish', { channel: 'news', data: { probe: true } });
+      return json.pubs.length > 0 && proto.pubs.length > 0;
+    }, { what: 'the subscription on node A to be active in redis', timeoutMs: 5000 });
+    // Probes may still be on their way: count only the numbered publications.
+    const numbered = (sub) => sub.pubs.filter((p) => p.data.n !== undefined).map((p) => p.data.n);
+    for (let n = 1; n <= 5; n += 1) await ok(b.port, 'publish', { channel: 'news', data: { n } });
+    await eventually(() => [json, proto, local].every((sub) => numbered(sub).length === 5),
+      { what: 'five publications on both nodes' });
+    for (const sub of [json, proto, local]) assert.deepEqual(numbered(sub), [1, 2, 3, 4, 5]);
+    // A raw JSON payload keeps its exact bytes across Redis.
+    await ok(a.port, 'publish', { channel: 'news', data: { n: 6, x: 1.5, s: 'é' } });
+    await eventually(() => numbered(local).length === 6, { what: 'publication from A on B' });
+    assert.deepEqual(local.pubs.at(-1).data, { n: 6, x: 1.5, s: 'é' });
+  });
+
+  test('history written through one node is read through the other, offsets shared', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const results = [];
+    for (let n = 1; n <= 3; n += 1) results.push(await ok(a.port, 'publish', { channel: 'hist:h1', data: { n } }));
+    assert.deepEqual(results.map((r) => r.offset), [1, 2, 3]);
+    const epoch = results[0].epoch;
+    assert.match(epoch, /^[A-Za-z]{8}$/);
+    assert.equal(results[2].epoch, epoch);
+    assert.deepEqual(await ok(b.port, 'publish', { channel: 'hist:h1', data: { n: 4 } }), { offset: 4, epoch });
+    const h = await ok(b.port, 'history', { channel: 'hist:h1', limit: -1 });
+    assert.equal(h.epoch, epoch);
+    assert.equal(h.offset, 4);
+    assert.deepEqual(h.publications.map((p) => [p.offset, p.data.n]), [[1, 1], [2, 2], [3, 3], [4, 4]]);
+    const since = await ok(a.port, 'history', { channel: 'hist:h1', limit: 2, since: { offset: 1, epoch } });
+    assert.deepEqual(since.publications.map((p) => p.offset), [2, 3]);
+    const rev = await ok(a.port, 'history', { channel: 'hist:h1', limit: 2, reverse: true });
+    assert.deepEqual(rev.publications.map((p) => p.offset), [4, 3]);
+    // Idempotent publish: the same key through either node gets the first result.
+    const first = await ok(a.port, 'publish', { channel: 'hist:h1', data: { n: 5 }, idempotency_key: 'k1' });
+    assert.deepEqual(await ok(b.port, 'publish', { channel: 'hist:h1', data: { n: 5 }, idempotency_key: 'k1' }), first);
+    assert.equal((await ok(a.port, 'history', { channel: 'hist:h1', limit: 0 })).offset, 5);
+  });
+
+  test('a subscriber that moves to the other node recovers what it missed', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const sub = await subscriber(t, a.port, 'hist:moving');
+    const { epoch } = sub.subscribed[0].streamPosition;
+    await eventually(async () => {
+      await ok(b.port, 'publish', { channel: 'hist:moving', data: { probe: 1 } });
+      return sub.pubs.length > 0;
+    }, { what: 'live delivery', timeoutMs: 5000 });
+    const seen = sub.pubs.at(-1).offset;
+    // Move: disconnect from A, publish while away, connect to B with the same subscription.
+    sub.c.disconnect();
+    for (let n = 1; n <= 3; n += 1) await ok(a.port, 'publish', { channel: 'hist:moving', data: { n } });
+    const onB = client(t, b.port, { token: userToken('u1') });
+    const s2 = onB.newSubscription('hist:moving', { since: { offset: seen, epoch } });
+    const got = [];
+    const ctxs = [];
+    s2.on('publication', (ctx) => got.push(ctx.offset));
+    s2.on('subscribed', (ctx) => ctxs.push(ctx));
+    onB.connect();
+    s2.subscribe();
+    await eventually(() => ctxs.length === 1, { what: 'subscribed on node B' });
+    assert.equal(ctxs[0].wasRecovering, true);
+    assert.equal(ctxs[0].recovered, true);
+    await eventually(() => got.length === 3, { what: 'the three missed publications' });
+    assert.deepEqual(got, [seen + 1, seen + 2, seen + 3]);
+  });
+
+  test('with redis down API calls answer 100 and nothing hangs; service resumes after', async (t) => {
+    const { redis, a } = await twoNodes(t);
+    await ok(a.port, 'publish', { channel: 'hist:x', data: { n: 1 } });
+    await redis.stop();
+    const started = Date.now();
+    const r = await api(a.port, 'publish', { channel: 'hist:x', data: { n: 2 } });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.error?.code, 100, r.text);
+    const h = await api(a.port, 'history', { channel: 'hist:x', limit: -1 });
+    assert.equal(h.json.error?.code, 100, h.text);
+    assert.ok(Date.now() - started < 5000, 'answers come quickly, not after a hang');
+    await startRedis(t, { port: redis.port });
+    await eventually(async () => (await api(a.port, 'publish', { channel: 'hist:x', data: { n: 3 } })).json?.error === undefined,
+      { what: 'publishing again once redis is back', timeoutMs: 10000 });
+    assert.equal(a.server.exited, null);
+  });
+});
