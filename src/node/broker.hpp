@@ -72,8 +72,10 @@ public:
     virtual void tick(std::size_t shard, std::chrono::steady_clock::time_point now) = 0;
 
     /// Called on the channel's home shard when this node gains its first subscriber of `channel`
-    /// (a distributed broker subscribes to it) or loses its last one.
-    virtual void subscribe(const std::string& channel) = 0;
+    /// (a distributed broker subscribes to it) or loses its last one. `ready(ok)` runs on the
+    /// home shard once publications of the channel reach this node (`ok`), or the broker could
+    /// not subscribe (`!ok`: the subscribers get an error and retry).
+    virtual void subscribe(const std::string& channel, unique_function<void(bool ok)> ready) = 0;
     virtual void unsubscribe(const std::string& channel) = 0;
 };
 

@@ -78,7 +78,9 @@ public:
         st.streams.sweep(now);
     }
 
-    void subscribe(const std::string& /*channel*/) override {}
+    void subscribe(const std::string& /*channel*/, unique_function<void(bool)> ready) override {
+        ready(true); // one node: publications are local
+    }
 
     void unsubscribe(const std::string& /*channel*/) override {}
 
@@ -214,13 +216,13 @@ void node::on_home(std::size_t home_shard, unique_function<void()> fn) {
 void node::subscribe(std::size_t shard,
                      const std::string& channel,
                      hub::subscriber* s,
-                     unique_function<void()> done) {
+                     unique_function<void(bool)> done) {
     const bool first = hubs_[shard]->add(channel, s);
     auto& st = *states_[shard];
     auto& lc = st.local[channel];
     if (!first) {
         if (lc.acknowledged) {
-            done();
+            done(true);
         } else {
             lc.waiting.push_back(std::move(done));
         }
@@ -231,24 +233,55 @@ void node::subscribe(std::size_t shard,
     lc.waiting.push_back(std::move(done));
     const std::uint64_t generation = lc.generation;
     on_home(home(channel), [this, shard, channel, generation] {
+        // Back on `shard`: the waiting subscribers learn the outcome.
+        auto acknowledge = [this, shard, channel, generation](bool ok) {
+            shards_.at(shard).submit([this, shard, channel, generation, ok] {
+                auto& local = states_[shard]->local;
+                const auto it = local.find(channel);
+                if (it == local.end() || it->second.generation != generation) {
+                    return; // everyone left meanwhile; a newer subscribe waits for its own ack
+                }
+                it->second.acknowledged = ok;
+                auto waiting = std::move(it->second.waiting);
+                it->second.waiting.clear();
+                for (auto& w : waiting) {
+                    w(ok);
+                }
+            });
+        };
         auto& h = states_[home(channel)]->homes[channel];
         h.shard_subscribers.resize(shards_.size());
-        if (std::find(h.shard_subscribers.begin(), h.shard_subscribers.end(), 1U) ==
-            h.shard_subscribers.end()) {
-            broker_->subscribe(channel); // first subscriber on this node
-        }
         h.shard_subscribers[shard] = 1;
-        shards_.at(shard).submit([this, shard, channel, generation] {
-            auto& local = states_[shard]->local;
-            const auto it = local.find(channel);
-            if (it == local.end() || it->second.generation != generation) {
-                return; // everyone left meanwhile; a newer subscribe waits for its own ack
+        using bs = channel_home::broker_state;
+        switch (h.broker) {
+        case bs::ready:
+            acknowledge(true);
+            return;
+        case bs::pending:
+            h.broker_waiting.push_back(std::move(acknowledge));
+            return;
+        case bs::none:
+            break;
+        }
+        // First subscriber on this node: the broker subscribes, and everyone who arrives
+        // meanwhile waits for the same answer.
+        h.broker = bs::pending;
+        h.broker_waiting.push_back(std::move(acknowledge));
+        broker_->subscribe(channel, [this, channel](bool ok) {
+            auto& homes = states_[home(channel)]->homes;
+            const auto it = homes.find(channel);
+            if (it == homes.end()) {
+                return;
             }
-            it->second.acknowledged = true;
-            auto waiting = std::move(it->second.waiting);
-            it->second.waiting.clear();
+            auto& hc = it->second;
+            if (hc.broker != bs::pending) {
+                return; // unsubscribed meanwhile
+            }
+            hc.broker = ok ? bs::ready : bs::none;
+            auto waiting = std::move(hc.broker_waiting);
+            hc.broker_waiting.clear();
             for (auto& w : waiting) {
-                w();
+                w(ok);
             }
         });
     });
@@ -272,6 +305,12 @@ void node::unsubscribe(std::size_t shard, const std::string& channel, hub::subsc
         }
         if (!any) {
             broker_->unsubscribe(channel); // last subscriber on this node left
+            it->second.broker = channel_home::broker_state::none;
+            auto waiting = std::move(it->second.broker_waiting);
+            it->second.broker_waiting.clear();
+            for (auto& w : waiting) {
+                w(false); // nobody of those shards is left to care
+            }
             if (it->second.presence.empty()) {
                 homes.erase(it);
             }

@@ -58,12 +58,14 @@ public:
 
     std::size_t home(std::string_view channel) const noexcept;
 
-    /// Shard-local (call on `shard`): adds `s` to the channel and runs `done` on `shard` once the
-    /// home shard knows this shard has subscribers, so no later publication can miss `s`.
+    /// Shard-local (call on `shard`): adds `s` to the channel and runs `done(true)` on `shard`
+    /// once the home shard knows this shard has subscribers and the broker delivers the
+    /// channel here, so no later publication can miss `s`; `done(false)` when the broker could
+    /// not subscribe (the caller drops the subscriber).
     void subscribe(std::size_t shard,
                    const std::string& channel,
                    hub::subscriber* s,
-                   unique_function<void()> done);
+                   unique_function<void(bool ok)> done);
 
     /// Shard-local: removes `s`; the home shard is told lazily when the shard's last one leaves.
     void unsubscribe(std::size_t shard, const std::string& channel, hub::subscriber* s);
@@ -142,12 +144,16 @@ private:
     struct channel_home {
         std::vector<std::uint32_t> shard_subscribers; // per shard: 0 or 1 (has local subscribers)
         presence_map presence;
+        /// The broker's subscription for this node: asked for (pending) when the node gains
+        /// its first subscriber; the shards that wait for it are acknowledged once it is ready.
+        enum class broker_state : std::uint8_t { none, pending, ready } broker = broker_state::none;
+        std::vector<unique_function<void(bool)>> broker_waiting;
     };
 
     struct local_channel {
         std::uint64_t generation = 0; // tells a stale home acknowledgement from the current one
         bool acknowledged = false;
-        std::vector<unique_function<void()>> waiting;
+        std::vector<unique_function<void(bool)>> waiting;
     };
 
     struct shard_state {

@@ -161,8 +161,8 @@ public:
 
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
-    void subscribe(const std::string& channel) override {
-        subscribers_[node_.home(channel)]->subscribe({client_channel(channel)});
+    void subscribe(const std::string& channel, unique_function<void(bool)> ready) override {
+        subscribers_[node_.home(channel)]->subscribe(client_channel(channel), std::move(ready));
     }
 
     void unsubscribe(const std::string& channel) override {

@@ -434,10 +434,17 @@ void session::start_subscription(const std::string& channel,
     }
     subs_[channel] = std::move(sub);
     auto weak = weak_from_this();
-    ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)]() mutable {
-        if (auto self = weak.lock(); self && !self->closed_) {
-            ready();
+    ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)](bool ok) mutable {
+        auto self = weak.lock();
+        if (!self || self->closed_) {
+            return;
         }
+        if (!ok) {
+            // The broker could not subscribe (Redis down): the client reconnects and retries.
+            self->close(disc::server_error);
+            return;
+        }
+        ready();
     });
 }
 

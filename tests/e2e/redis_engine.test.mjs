@@ -48,12 +48,8 @@ describe('redis engine, two nodes', () => {
     const json = await subscriber(t, a.port, 'news');
     const proto = await subscriber(t, a.port, 'news', { protobuf: true, user: 'u2' });
     const local = await subscriber(t, b.port, 'news', { user: 'u3' });
-    // Subscriptions reach Redis asynchronously: publish until the first one arrives.
-    await eventually(async () => {
-      await ok(b.port, 'publish', { channel: 'news', data: { probe: true } });
-      return json.pubs.length > 0 && proto.pubs.length > 0;
-    }, { what: 'the subscription on node A to be active in redis', timeoutMs: 5000 });
-    // Probes may still be on their way: count only the numbered publications.
+    // `subscribed` comes only once Redis confirmed the node's subscription: nothing published
+    // after it can be missed, even through the other node.
     const numbered = (sub) => sub.pubs.filter((p) => p.data.n !== undefined).map((p) => p.data.n);
     for (let n = 1; n <= 5; n += 1) await ok(b.port, 'publish', { channel: 'news', data: { n } });
     await eventually(() => [json, proto, local].every((sub) => numbered(sub).length === 5),
@@ -92,10 +88,8 @@ describe('redis engine, two nodes', () => {
     const { a, b } = await twoNodes(t);
     const sub = await subscriber(t, a.port, 'hist:moving');
     const { epoch } = sub.subscribed[0].streamPosition;
-    await eventually(async () => {
-      await ok(b.port, 'publish', { channel: 'hist:moving', data: { probe: 1 } });
-      return sub.pubs.length > 0;
-    }, { what: 'live delivery', timeoutMs: 5000 });
+    await ok(b.port, 'publish', { channel: 'hist:moving', data: { live: 1 } });
+    await eventually(() => sub.pubs.length === 1, { what: 'live delivery' });
     const seen = sub.pubs.at(-1).offset;
     // Move: disconnect from A, publish while away, connect to B with the same subscription.
     sub.c.disconnect();
@@ -126,9 +120,23 @@ describe('redis engine, two nodes', () => {
     const h = await api(a.port, 'history', { channel: 'hist:x', limit: -1 });
     assert.equal(h.json.error?.code, 100, h.text);
     assert.ok(Date.now() - started < 5000, 'answers come quickly, not after a hang');
+    // A client subscribing meanwhile is told to reconnect (3004) and gets there once Redis
+    // is back.
+    const c = client(t, a.port, { token: userToken('late') });
+    const s = c.newSubscription('late');
+    const disconnects = [];
+    c.on('disconnected', (ctx) => disconnects.push(ctx.code));
+    c.on('connecting', (ctx) => disconnects.push(ctx.code));
+    let subscribed = false;
+    s.on('subscribed', () => { subscribed = true; });
+    c.connect();
+    s.subscribe();
+    await eventually(() => disconnects.includes(3004), { what: 'a 3004 while redis is down' });
+    assert.equal(subscribed, false);
     await startRedis(t, { port: redis.port });
     await eventually(async () => (await api(a.port, 'publish', { channel: 'hist:x', data: { n: 3 } })).json?.error === undefined,
       { what: 'publishing again once redis is back', timeoutMs: 10000 });
+    await eventually(() => subscribed, { what: 'the late subscription', timeoutMs: 10000 });
     assert.equal(a.server.exited, null);
   });
 });

@@ -24,6 +24,31 @@ void subscriber::subscribe(const std::vector<std::string>& channels) {
     schedule_batch();
 }
 
+void subscriber::subscribe(const std::string& channel, unique_function<void(bool)> done) {
+    if (state() != link_state::connected) {
+        boost::asio::post(context(), [done = std::move(done)]() mutable { done(false); });
+        return;
+    }
+    if (confirmed_.contains(channel)) {
+        boost::asio::post(context(), [done = std::move(done)]() mutable { done(true); });
+        return;
+    }
+    waiters_[channel].push_back(std::move(done));
+    subscribe(std::vector<std::string>{channel});
+}
+
+void subscriber::settle(const std::string& channel, bool ok) {
+    const auto it = waiters_.find(channel);
+    if (it == waiters_.end()) {
+        return;
+    }
+    auto waiting = std::move(it->second);
+    waiters_.erase(it);
+    for (auto& w : waiting) {
+        w(ok);
+    }
+}
+
 void subscriber::unsubscribe(const std::vector<std::string>& channels) {
     for (const auto& channel : channels) {
         if (wanted_.erase(channel) == 0) {
@@ -105,6 +130,7 @@ void subscriber::handle_reply(reply r) {
         if (kind == "subscribe") {
             // An unsubscribe may have been requested after this SUBSCRIBE left; it follows.
             confirmed_.insert(channel);
+            settle(channel, true);
         } else {
             confirmed_.erase(channel);
         }
@@ -114,6 +140,15 @@ void subscriber::handle_reply(reply r) {
 void subscriber::handle_down(const std::string&) {
     confirmed_.clear();
     acks_outstanding_ = 0;
+    // Those waiting hear of the failure (their clients get an error and retry); the wanted
+    // set is subscribed again after the reconnect.
+    auto waiting = std::move(waiters_);
+    waiters_.clear();
+    for (auto& [channel, list] : waiting) {
+        for (auto& w : list) {
+            w(false);
+        }
+    }
 }
 
 } // namespace gyre::engine::redis

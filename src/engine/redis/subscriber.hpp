@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -26,6 +27,10 @@ public:
     void on_message(message_handler handler) { message_handler_ = std::move(handler); }
 
     void subscribe(const std::vector<std::string>& channels);
+
+    /// Subscribes to `channel` and calls `done(true)` once Redis confirmed it, or `done(false)`
+    /// when the connection is not up or breaks first. Never inside this call.
+    void subscribe(const std::string& channel, unique_function<void(bool)> done);
     void unsubscribe(const std::vector<std::string>& channels);
 
     /// Redis confirmed the subscription on the current connection.
@@ -48,7 +53,10 @@ private:
 
     bool awaiting_replies() const noexcept override { return acks_outstanding_ > 0; }
 
+    void settle(const std::string& channel, bool ok);
+
     message_handler message_handler_;
+    std::unordered_map<std::string, std::vector<unique_function<void(bool)>>> waiters_;
     std::unordered_set<std::string> wanted_;
     std::unordered_set<std::string> confirmed_;
     std::unordered_set<std::string> to_subscribe_;
