@@ -77,6 +77,9 @@ public:
     /// not subscribe (`!ok`: the subscribers get an error and retry).
     virtual void subscribe(const std::string& channel, unique_function<void(bool ok)> ready) = 0;
     virtual void unsubscribe(const std::string& channel) = 0;
+
+    /// Any shard: tells every other node (`node::on_control` there). One node: nothing to do.
+    virtual void send_control(std::size_t /*origin*/, std::string /*payload*/) {}
 };
 
 } // namespace gyre::node

@@ -1,5 +1,8 @@
 #include "node/node.hpp"
 
+#include "core/log.hpp"
+#include "node/control.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -456,7 +459,26 @@ void node::remove_connection(std::size_t shard, const std::string& user, user_co
     }
 }
 
+void node::on_control(std::size_t shard, std::string_view payload) {
+    static constexpr std::string_view user_command_tag = "uc:";
+    if (payload.substr(0, user_command_tag.size()) != user_command_tag) {
+        return; // a kind of message this version does not know
+    }
+    auto cmd = decode_user_command(payload.substr(user_command_tag.size()));
+    if (!cmd) {
+        GYRE_LOG_WARN("malformed user command from another node");
+        return;
+    }
+    apply_user_command(shard, std::move(*cmd), {});
+}
+
 void node::run_user_command(std::size_t origin, user_command cmd, unique_function<void()> done) {
+    // The user may have connections on other nodes too (at most once, as Centrifugo).
+    broker_->send_control(origin, "uc:" + encode_user_command(cmd));
+    apply_user_command(origin, std::move(cmd), std::move(done));
+}
+
+void node::apply_user_command(std::size_t origin, user_command cmd, unique_function<void()> done) {
     auto shared = std::make_shared<const user_command>(std::move(cmd));
     gather<bool>(
         origin,

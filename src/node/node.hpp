@@ -127,6 +127,9 @@ public:
     /// on `origin`. Linear in the user's connections.
     void run_user_command(std::size_t origin, user_command cmd, unique_function<void()> done);
 
+    /// Called by a distributed broker on shard `shard` with another node's control message.
+    void on_control(std::size_t shard, std::string_view payload);
+
     /// Any thread: this node's counts, answered on `origin`.
     void stats(std::size_t origin, unique_function<void(node_stats)> done);
 
@@ -141,6 +144,9 @@ public:
                 unique_function<void(std::vector<T>)> done);
 
 private:
+    /// Runs `cmd` on this node's connections of the user (every shard).
+    void apply_user_command(std::size_t origin, user_command cmd, unique_function<void()> done);
+
     struct channel_home {
         std::vector<std::uint32_t> shard_subscribers; // per shard: 0 or 1 (has local subscribers)
         presence_map presence;

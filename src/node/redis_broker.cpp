@@ -1,6 +1,7 @@
 #include "node/redis_broker.hpp"
 
 #include "core/log.hpp"
+#include "core/uuid.hpp"
 #include "engine/redis/connection.hpp"
 #include "engine/redis/subscriber.hpp"
 #include "node/node.hpp"
@@ -97,14 +98,23 @@ class redis_broker final : public broker {
 public:
     redis_broker(node& n, redis_broker_options options)
         : node_(n)
-        , prefix_(std::move(options.prefix)) {
+        , prefix_(std::move(options.prefix))
+        , control_channel_(prefix_ + ".control")
+        , uid_(random_uuid()) {
         for (std::size_t i = 0; i < n.shards().size(); ++i) {
             auto& ctx = n.shards().at(i).context();
             auto c = rd::connection::create(ctx, options.address);
             auto s = rd::subscriber::create(ctx, options.address);
             s->on_message([this, i](std::string_view channel, std::string_view payload) {
-                on_message(i, channel, payload);
+                if (channel == control_channel_) {
+                    on_control(i, payload);
+                } else {
+                    on_message(i, channel, payload);
+                }
             });
+            if (i == 0) {
+                s->subscribe(std::vector<std::string>{control_channel_}); // kept across reconnects
+            }
             c->start();
             s->start();
             commands_.push_back(std::move(c));
@@ -160,6 +170,14 @@ public:
     }
 
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
+
+    void send_control(std::size_t origin, std::string payload) override {
+        on_shard(origin, [this, origin, payload = std::move(payload)]() mutable {
+            // "<sender uid>:<payload>": a node skips its own messages.
+            commands_[origin]->command({"PUBLISH", control_channel_, uid_ + ":" + payload},
+                                       [](rd::command_result) {});
+        });
+    }
 
     void subscribe(const std::string& channel, unique_function<void(bool)> ready) override {
         subscribers_[node_.home(channel)]->subscribe(client_channel(channel), std::move(ready));
@@ -329,6 +347,14 @@ private:
             });
     }
 
+    void on_control(std::size_t shard, std::string_view payload) {
+        const auto colon = payload.find(':');
+        if (colon == std::string_view::npos || payload.substr(0, colon) == uid_) {
+            return;
+        }
+        node_.on_control(shard, payload.substr(colon + 1));
+    }
+
     /// On the channel's home shard: a message from Redis becomes a push for local subscribers.
     void on_message(std::size_t shard, std::string_view channel, std::string_view payload) {
         (void)shard;
@@ -382,6 +408,8 @@ private:
 
     node& node_;
     std::string prefix_;
+    std::string control_channel_;
+    std::string uid_; ///< this node, to skip its own control messages
     std::vector<std::shared_ptr<rd::connection>> commands_;    // per shard
     std::vector<std::shared_ptr<rd::subscriber>> subscribers_; // per shard (home channels)
 };

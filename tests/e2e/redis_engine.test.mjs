@@ -139,4 +139,25 @@ describe('redis engine, two nodes', () => {
     await eventually(() => subscribed, { what: 'the late subscription', timeoutMs: 10000 });
     assert.equal(a.server.exited, null);
   });
+  test('server API user commands through node B reach the user on node A', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const c = client(t, a.port, { token: userToken('remote-user') });
+    const serverSubs = [];
+    const pubs = [];
+    const disconnects = [];
+    c.on('subscribed', (ctx) => serverSubs.push(ctx.channel));
+    c.on('publication', (ctx) => pubs.push(decode(ctx.data)));
+    c.on('disconnected', (ctx) => disconnects.push(ctx.code));
+    c.connect();
+    await eventually(() => c.state === 'connected', { what: 'client on node A' });
+    assert.deepEqual(await ok(b.port, 'subscribe', { user: 'remote-user', channel: 'pushed' }), {});
+    await eventually(() => serverSubs.includes('pushed'), { what: 'server-side subscription from node B' });
+    await ok(b.port, 'publish', { channel: 'pushed', data: { via: 'b' } });
+    await eventually(() => pubs.length === 1, { what: 'publication on the pushed channel' });
+    assert.deepEqual(pubs[0], { via: 'b' });
+    assert.deepEqual(await ok(b.port, 'disconnect', {
+      user: 'remote-user', disconnect: { code: 4501, reason: 'from b' },
+    }), {});
+    await eventually(() => disconnects.includes(4501), { what: 'the disconnect from node B' });
+  });
 });

@@ -1,0 +1,20 @@
+// File: node/control.hpp
+// What nodes tell each other over a distributed broker's control channel: server-side user
+// commands (API subscribe, unsubscribe, disconnect, refresh), so that they reach a user's
+// connections on every node. A Gyre-only JSON format (nodes of one cluster run one version).
+#pragma once
+
+#include "node/user_command.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gyre::node {
+
+std::string encode_user_command(const user_command& cmd);
+
+/// std::nullopt for anything that is not a well-formed command (logged by the caller).
+std::optional<user_command> decode_user_command(std::string_view text);
+
+} // namespace gyre::node
