@@ -385,8 +385,21 @@ void executor::info(std::size_t shard, done_fn done) {
         n.num_channels = s.num_channels;
         n.num_subs = s.num_subs;
         n.uptime = static_cast<std::uint32_t>(uptime);
+        info_result result{{std::move(n)}};
+        for (auto& peer : ctx_.node().peers()) { // other nodes, through the broker
+            node_info other;
+            other.uid = std::move(peer.uid);
+            other.name = std::move(peer.name);
+            other.version = std::move(peer.version);
+            other.num_clients = peer.stats.num_clients;
+            other.num_users = peer.stats.num_users;
+            other.num_channels = peer.stats.num_channels;
+            other.num_subs = peer.stats.num_subs;
+            other.uptime = peer.uptime;
+            result.nodes.push_back(std::move(other));
+        }
         reply out = succeeded(method::info);
-        out.result = info_result{{std::move(n)}};
+        out.result = std::move(result);
         done(std::move(out));
     });
 }

@@ -228,7 +228,9 @@ int run_server(const config::load_options& options) {
         shards, std::chrono::milliseconds(100), [&hub_node](std::size_t shard, auto now) {
             hub_node.tick(shard, now);
         });
-    auto api_executor = std::make_shared<api::executor>(ctx, random_uuid());
+    const std::string node_uid = random_uuid();
+    hub_node.set_identity(node_uid, node_name, GYRE_VERSION);
+    auto api_executor = std::make_shared<api::executor>(ctx, node_uid);
     routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
     std::vector<server::listener> listeners{
         {cfg->http_server.address, cfg->http_server.port, r.external, r.external_upgrades}};

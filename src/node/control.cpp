@@ -153,4 +153,40 @@ std::optional<user_command> decode_user_command(std::string_view text) {
     return cmd;
 }
 
+std::string encode_peer_info(const peer_info& info) {
+    return json::serialize(json::object{{"uid", info.uid},
+                                        {"name", info.name},
+                                        {"version", info.version},
+                                        {"num_clients", info.stats.num_clients},
+                                        {"num_users", info.stats.num_users},
+                                        {"num_channels", info.stats.num_channels},
+                                        {"num_subs", info.stats.num_subs},
+                                        {"uptime", info.uptime}});
+}
+
+std::optional<peer_info> decode_peer_info(std::string_view text) {
+    boost::system::error_code ec;
+    const auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    const auto& o = v.as_object();
+    peer_info p;
+    p.uid = get_string(o, "uid");
+    if (p.uid.empty()) {
+        return std::nullopt;
+    }
+    p.name = get_string(o, "name");
+    p.version = get_string(o, "version");
+    const auto u32 = [&o](const char* key) {
+        return static_cast<std::uint32_t>(get_int(o, key));
+    };
+    p.stats.num_clients = u32("num_clients");
+    p.stats.num_users = u32("num_users");
+    p.stats.num_channels = u32("num_channels");
+    p.stats.num_subs = u32("num_subs");
+    p.uptime = u32("uptime");
+    return p;
+}
+
 } // namespace gyre::node

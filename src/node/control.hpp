@@ -4,6 +4,7 @@
 // connections on every node. A Gyre-only JSON format (nodes of one cluster run one version).
 #pragma once
 
+#include "node/node.hpp"
 #include "node/user_command.hpp"
 
 #include <optional>
@@ -16,5 +17,8 @@ std::string encode_user_command(const user_command& cmd);
 
 /// std::nullopt for anything that is not a well-formed command (logged by the caller).
 std::optional<user_command> decode_user_command(std::string_view text);
+
+std::string encode_peer_info(const peer_info& info);
+std::optional<peer_info> decode_peer_info(std::string_view text);
 
 } // namespace gyre::node

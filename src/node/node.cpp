@@ -344,6 +344,10 @@ void node::remove_history(std::size_t origin,
 
 void node::tick(std::size_t shard, std::chrono::steady_clock::time_point now) {
     broker_->tick(shard, now);
+    if (shard == 0 && now >= next_announce_) {
+        next_announce_ = now + std::chrono::seconds(3); // as Centrifugo nodes do
+        announce();
+    }
 }
 
 void node::fan_out(const hub::prepared_push_ptr& p) {
@@ -459,8 +463,50 @@ void node::remove_connection(std::size_t shard, const std::string& user, user_co
     }
 }
 
+void node::set_identity(std::string uid, std::string name, std::string version) {
+    identity_.uid = std::move(uid);
+    identity_.name = std::move(name);
+    identity_.version = std::move(version);
+}
+
+std::vector<peer_info> node::peers() const {
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<peer_info> out;
+    const std::lock_guard lock(peers_mutex_);
+    for (const auto& [uid, entry] : peers_) {
+        if (now - entry.second < std::chrono::seconds(7)) {
+            out.push_back(entry.first);
+        }
+    }
+    return out;
+}
+
+void node::announce() {
+    stats(0, [this](node_stats s) {
+        peer_info me = identity_;
+        me.stats = s;
+        me.uptime = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                   std::chrono::steady_clock::now() - started_)
+                                                   .count());
+        broker_->send_control(0, "ni:" + encode_peer_info(me));
+    });
+}
+
 void node::on_control(std::size_t shard, std::string_view payload) {
     static constexpr std::string_view user_command_tag = "uc:";
+    static constexpr std::string_view node_info_tag = "ni:";
+    if (payload.substr(0, node_info_tag.size()) == node_info_tag) {
+        if (auto info = decode_peer_info(payload.substr(node_info_tag.size()))) {
+            const auto now = std::chrono::steady_clock::now();
+            const std::lock_guard lock(peers_mutex_);
+            std::erase_if(peers_, [now](const auto& e) {
+                return now - e.second.second > std::chrono::seconds(9);
+            });
+            const std::string uid = info->uid;
+            peers_[uid] = {std::move(*info), now};
+        }
+        return;
+    }
     if (payload.substr(0, user_command_tag.size()) != user_command_tag) {
         return; // a kind of message this version does not know
     }

@@ -38,6 +38,15 @@ struct node_stats {
     std::uint32_t num_subs = 0;     ///< subscriptions over all channels
 };
 
+/// What a node says of itself to the others every few seconds (the server API `info`).
+struct peer_info {
+    std::string uid;
+    std::string name;
+    std::string version;
+    node_stats stats;
+    std::uint32_t uptime = 0; ///< seconds
+};
+
 /// Channel -> subscribers on this node.
 using channel_counts = std::unordered_map<std::string, std::uint32_t>;
 
@@ -130,6 +139,12 @@ public:
     /// Called by a distributed broker on shard `shard` with another node's control message.
     void on_control(std::size_t shard, std::string_view payload);
 
+    /// This node as the others see it (set once, before the shards start).
+    void set_identity(std::string uid, std::string name, std::string version);
+
+    /// Any thread: the other nodes heard from in the last 7 seconds (Centrifugo's window).
+    std::vector<peer_info> peers() const;
+
     /// Any thread: this node's counts, answered on `origin`.
     void stats(std::size_t origin, unique_function<void(node_stats)> done);
 
@@ -144,6 +159,9 @@ public:
                 unique_function<void(std::vector<T>)> done);
 
 private:
+    /// Shard 0, every few seconds: tells the other nodes this node's counts.
+    void announce();
+
     /// Runs `cmd` on this node's connections of the user (every shard).
     void apply_user_command(std::size_t origin, user_command cmd, unique_function<void()> done);
 
@@ -175,6 +193,12 @@ private:
     runtime::shard_set& shards_;
     std::unique_ptr<broker> broker_;
     std::vector<std::unique_ptr<hub::hub>> hubs_;
+    peer_info identity_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point next_announce_{};
+    mutable std::mutex peers_mutex_; // written on shard 0, read by `info` on any shard
+    std::unordered_map<std::string, std::pair<peer_info, std::chrono::steady_clock::time_point>>
+        peers_;
     std::vector<std::unique_ptr<shard_state>> states_;
     std::mutex users_mutex_;
     std::unordered_map<std::string, std::size_t> user_connections_;

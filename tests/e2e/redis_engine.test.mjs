@@ -160,4 +160,18 @@ describe('redis engine, two nodes', () => {
     }), {});
     await eventually(() => disconnects.includes(4501), { what: 'the disconnect from node B' });
   });
+  test('info lists every node with its counts', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const c = client(t, b.port, { token: userToken('counted') });
+    c.connect();
+    await eventually(() => c.state === 'connected', { what: 'client on node B' });
+    let nodes = [];
+    await eventually(async () => {
+      nodes = (await ok(a.port, 'info', {})).nodes;
+      return nodes.length === 2 && nodes.some((n) => n.num_clients === 1);
+    }, { what: 'node A to hear of node B and its client', timeoutMs: 10000 });
+    assert.equal(new Set(nodes.map((n) => n.uid)).size, 2);
+    assert.deepEqual(nodes.map((n) => n.num_clients).sort(), [0, 1]);
+    for (const n of nodes) assert.ok(n.version && n.name, JSON.stringify(n));
+  });
 });

@@ -64,3 +64,26 @@ TEST(control, garbage_is_refused) {
 
 } // namespace
 } // namespace gyre::node
+
+namespace gyre::node {
+namespace {
+
+TEST(control, node_info_survives_the_trip) {
+    peer_info p;
+    p.uid = "u-1";
+    p.name = "node-b";
+    p.version = "0.1.0";
+    p.stats = {3, 2, 5, 7};
+    p.uptime = 42;
+    const auto back = decode_peer_info(encode_peer_info(p));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(back->uid, "u-1");
+    EXPECT_EQ(back->name, "node-b");
+    EXPECT_EQ(back->stats.num_clients, 3U);
+    EXPECT_EQ(back->stats.num_subs, 7U);
+    EXPECT_EQ(back->uptime, 42U);
+    EXPECT_FALSE(decode_peer_info(R"({"name":"no uid"})").has_value());
+}
+
+} // namespace
+} // namespace gyre::node
