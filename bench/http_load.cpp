@@ -23,6 +23,8 @@
 // own CPU use is reported so one can tell whether the generator, not the server, was the limit.
 // Only the C++ standard library and Linux/POSIX headers are used, so it builds in seconds.
 
+#include "tool_support.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -60,9 +62,7 @@ using steady = std::chrono::steady_clock;
     std::_Exit(2);
 }
 
-std::string errno_text() {
-    return std::error_code(errno, std::system_category()).message();
-}
+using gyre::bench::errno_text;
 
 struct options {
     std::string host, port = "80", path = "/";
@@ -81,30 +81,22 @@ struct options {
 
 template <typename T>
 T number(std::string_view flag, std::string_view s) {
-    T v{};
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size()) {
+    const auto v = gyre::bench::parse_number<T>(s);
+    if (!v) {
         die("bad value for " + std::string(flag) + ": " + std::string(s));
     }
-    return v;
+    return *v;
 }
 
 void parse_url(options& o, std::string_view url) {
-    constexpr std::string_view scheme = "http://";
-    if (!url.starts_with(scheme)) {
-        die("only http:// URLs are supported");
+    const auto parts = gyre::bench::split_url(url, "http://");
+    if (!parts) {
+        die("only http://host[:port]/path URLs are supported");
     }
-    url.remove_prefix(scheme.size());
-    const auto slash = url.find('/');
-    const std::string_view authority = url.substr(0, slash);
-    o.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-    const auto colon = authority.rfind(':');
-    o.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) {
-        o.port = std::string(authority.substr(colon + 1));
-    }
-    if (o.host.empty()) {
-        die("no host in URL");
+    o.host = parts->host;
+    o.path = parts->path;
+    if (!parts->port.empty()) {
+        o.port = parts->port;
     }
 }
 
@@ -344,36 +336,8 @@ struct counters {
     std::vector<std::uint32_t> latency_us;
 };
 
-// utime + stime of a whole process (all threads), in seconds.
-std::optional<double> proc_cpu_seconds(int pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s;
-    if (!std::getline(f, s)) {
-        return std::nullopt;
-    }
-    const auto p = s.rfind(')'); // the command name may contain spaces; fields resume after ')'
-    if (p == std::string::npos) {
-        return std::nullopt;
-    }
-    std::istringstream is(s.substr(p + 1));
-    std::string tok;
-    std::uint64_t ticks = 0;
-    for (int field = 3; field <= 15 && is >> tok; ++field) {
-        if (field >= 14) { // 14: utime, 15: stime
-            ticks += std::strtoull(tok.c_str(), nullptr, 10);
-        }
-    }
-    return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto sec = [](const timeval& tv) {
-        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-    };
-    return sec(ru.ru_utime) + sec(ru.ru_stime);
-}
+using gyre::bench::proc_cpu_seconds;
+using gyre::bench::self_cpu_seconds;
 
 steady::duration seconds(double s) {
     return std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s));

@@ -28,6 +28,8 @@
 // Only the C++ standard library and Linux/POSIX headers are used (no protobuf library: the few
 // fields needed are encoded and decoded by hand).
 
+#include "tool_support.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -79,9 +81,7 @@ void note(const std::string& msg) {
     std::cerr << "ws_fanout: " << msg << '\n';
 }
 
-std::string errno_text(int e = errno) {
-    return std::error_code(e, std::system_category()).message();
-}
+using gyre::bench::errno_text;
 
 u64 now_ns() {
     timespec ts{};
@@ -90,10 +90,7 @@ u64 now_ns() {
 }
 
 double self_cpu_s() {
-    rusage r{};
-    getrusage(RUSAGE_SELF, &r);
-    return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-           static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+    return gyre::bench::self_cpu_seconds();
 }
 
 // ------------------------------------------------------------------------------------ options
@@ -124,12 +121,11 @@ struct options {
 
 template <typename T>
 T number(std::string_view flag, std::string_view s) {
-    T v{};
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc{} || end != s.data() + s.size()) {
+    const auto v = gyre::bench::parse_number<T>(s);
+    if (!v) {
         die("bad value for " + std::string(flag) + ": " + std::string(s));
     }
-    return v;
+    return *v;
 }
 
 // The load must never leave this machine: IPv4 literals in 127.0.0.0/8 (or "localhost") only.
@@ -148,18 +144,13 @@ std::string loopback_host(std::string h) {
 }
 
 void parse_url(options& o, std::string_view url) {
-    constexpr std::string_view scheme = "ws://";
-    if (!url.starts_with(scheme)) {
-        die("only ws:// URLs are supported");
+    const auto parts = gyre::bench::split_url(url, "ws://");
+    if (!parts) {
+        die("only ws://host[:port]/path URLs are supported");
     }
-    url.remove_prefix(scheme.size());
-    const auto slash = url.find('/');
-    const std::string_view authority = url.substr(0, slash);
-    o.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-    const auto colon = authority.rfind(':');
-    o.host = loopback_host(std::string(authority.substr(0, colon)));
-    o.port =
-        colon == std::string_view::npos ? 80 : number<int>("--url", authority.substr(colon + 1));
+    o.path = parts->path;
+    o.host = loopback_host(parts->host);
+    o.port = parts->port.empty() ? 80 : number<int>("--url", parts->port);
 }
 
 void usage() {
@@ -1466,26 +1457,8 @@ long proc_status_kb(int pid, std::string_view key) {
     return -1;
 }
 
-double proc_cpu_s(int pid) { // utime + stime (fields 14 and 15 of /proc/PID/stat)
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    if (!std::getline(f, line)) {
-        return -1;
-    }
-    const auto paren = line.rfind(')');
-    if (paren == std::string::npos) {
-        return -1;
-    }
-    std::istringstream in(line.substr(paren + 2));
-    std::string skip;
-    for (int i = 3; i < 14; ++i) { // state .. cmajflt
-        in >> skip;
-    }
-    unsigned long long ut = 0, st = 0;
-    if (!(in >> ut >> st)) {
-        return -1;
-    }
-    return static_cast<double>(ut + st) / static_cast<double>(sysconf(_SC_CLK_TCK));
+double proc_cpu_s(int pid) { // -1 when the process is gone
+    return gyre::bench::proc_cpu_seconds(pid).value_or(-1);
 }
 
 struct server_sample {
