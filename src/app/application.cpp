@@ -230,6 +230,9 @@ int run_server(const config::load_options& options) {
         });
     const std::string node_uid = random_uuid();
     hub_node.set_identity(node_uid, node_name, GYRE_VERSION);
+    hub_node.set_presence_ttl(
+        std::max(std::chrono::seconds(1),
+                 std::chrono::duration_cast<std::chrono::seconds>(cfg->engine.redis_presence_ttl)));
     auto api_executor = std::make_shared<api::executor>(ctx, node_uid);
     routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
     std::vector<server::listener> listeners{

@@ -345,6 +345,7 @@ config bind_and_validate(const json::object& t) {
     c.engine.type = str(t, "engine.type");
     c.engine.redis_address = list(t, "engine.redis.address");
     c.engine.redis_prefix = str(t, "engine.redis.prefix");
+    c.engine.redis_presence_ttl = dur(t, "engine.redis.presence_ttl");
 
     c.admin.enabled = flag(t, "admin.enabled");
     c.admin.handler_prefix = str(t, "admin.handler_prefix");

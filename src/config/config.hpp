@@ -152,6 +152,7 @@ struct config {
         std::string type = "memory";
         std::vector<std::string> redis_address;
         std::string redis_prefix = "centrifugo";
+        duration redis_presence_ttl = std::chrono::seconds(60);
     } engine;
 
     struct {

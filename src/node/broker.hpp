@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace gyre::node {
@@ -77,6 +78,29 @@ public:
     /// not subscribe (`!ok`: the subscribers get an error and retry).
     virtual void subscribe(const std::string& channel, unique_function<void(bool ok)> ready) = 0;
     virtual void unsubscribe(const std::string& channel) = 0;
+
+    /// Presence kept by the broker for every node (Redis); false: the node keeps it in memory
+    /// and the presence calls below are never made.
+    virtual bool keeps_presence() const noexcept { return false; }
+
+    /// Any shard. Adds or refreshes `client` in the channel's presence for `ttl`.
+    virtual void presence_add(std::size_t /*origin*/,
+                              const std::string& /*channel*/,
+                              const std::string& /*client*/,
+                              const protocol::client::client_info& /*info*/,
+                              std::chrono::seconds /*ttl*/) {}
+
+    virtual void presence_remove(std::size_t /*origin*/,
+                                 const std::string& /*channel*/,
+                                 const std::string& /*client*/) {}
+
+    /// Any shard: the channel's live presence; `done` on `origin` (empty when unreachable).
+    virtual void
+    presence_get(std::size_t /*origin*/,
+                 const std::string& /*channel*/,
+                 unique_function<void(std::map<std::string, protocol::client::client_info>)> done) {
+        done({});
+    }
 
     /// Any shard: tells every other node (`node::on_control` there). One node: nothing to do.
     virtual void send_control(std::size_t /*origin*/, std::string /*payload*/) {}

@@ -373,6 +373,10 @@ void node::fan_out(const hub::prepared_push_ptr& p) {
 void node::presence_add(const std::string& channel,
                         const std::string& client,
                         protocol::client::client_info info) {
+    if (broker_->keeps_presence()) {
+        broker_->presence_add(current_shard(), channel, client, info, presence_ttl_);
+        return;
+    }
     on_home(home(channel), [this, channel, client, info = std::move(info)]() mutable {
         auto& h = states_[home(channel)]->homes[channel];
         h.shard_subscribers.resize(shards_.size());
@@ -381,6 +385,10 @@ void node::presence_add(const std::string& channel,
 }
 
 void node::presence_remove(const std::string& channel, const std::string& client) {
+    if (broker_->keeps_presence()) {
+        broker_->presence_remove(current_shard(), channel, client);
+        return;
+    }
     on_home(home(channel), [this, channel, client] {
         auto& homes = states_[home(channel)]->homes;
         if (const auto it = homes.find(channel); it != homes.end()) {
@@ -397,6 +405,10 @@ void node::presence_remove(const std::string& channel, const std::string& client
 void node::presence(std::size_t origin,
                     const std::string& channel,
                     unique_function<void(presence_map)> done) {
+    if (broker_->keeps_presence()) {
+        broker_->presence_get(origin, channel, std::move(done));
+        return;
+    }
     on_home(home(channel), [this, origin, channel, done = std::move(done)]() mutable {
         presence_map result;
         const auto& homes = states_[home(channel)]->homes;
@@ -412,6 +424,17 @@ void node::presence(std::size_t origin,
 void node::presence_stats(std::size_t origin,
                           const std::string& channel,
                           unique_function<void(presence_counts)> done) {
+    if (broker_->keeps_presence()) {
+        broker_->presence_get(origin, channel, [done = std::move(done)](presence_map m) mutable {
+            std::set<std::string> users;
+            for (const auto& [client, info] : m) {
+                users.insert(info.user);
+            }
+            done(presence_counts{static_cast<std::uint32_t>(m.size()),
+                                 static_cast<std::uint32_t>(users.size())});
+        });
+        return;
+    }
     on_home(home(channel), [this, origin, channel, done = std::move(done)]() mutable {
         presence_counts stats;
         const auto& homes = states_[home(channel)]->homes;
@@ -461,6 +484,15 @@ void node::remove_connection(std::size_t shard, const std::string& user, user_co
     if (list.empty()) {
         st.users.erase(it);
     }
+}
+
+std::size_t node::current_shard() const noexcept {
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        if (shards_.at(i).is_current()) {
+            return i;
+        }
+    }
+    return 0;
 }
 
 void node::set_identity(std::string uid, std::string name, std::string version) {

@@ -139,6 +139,12 @@ public:
     /// Called by a distributed broker on shard `shard` with another node's control message.
     void on_control(std::size_t shard, std::string_view payload);
 
+    /// How long a presence entry lives in a shared store unless refreshed (Redis presence_ttl).
+    void set_presence_ttl(std::chrono::seconds ttl) noexcept { presence_ttl_ = ttl; }
+
+    /// True when presence lives in the broker and each connection must refresh its entries.
+    bool presence_needs_refresh() const noexcept { return broker_->keeps_presence(); }
+
     /// This node as the others see it (set once, before the shards start).
     void set_identity(std::string uid, std::string name, std::string version);
 
@@ -159,6 +165,8 @@ public:
                 unique_function<void(std::vector<T>)> done);
 
 private:
+    std::size_t current_shard() const noexcept;
+
     /// Shard 0, every few seconds: tells the other nodes this node's counts.
     void announce();
 
@@ -194,6 +202,7 @@ private:
     std::unique_ptr<broker> broker_;
     std::vector<std::unique_ptr<hub::hub>> hubs_;
     peer_info identity_;
+    std::chrono::seconds presence_ttl_{60};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point next_announce_{};
     mutable std::mutex peers_mutex_; // written on shard 0, read by `info` on any shard

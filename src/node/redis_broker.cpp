@@ -73,6 +73,30 @@ end
 return {tonumber(meta[2] or 0), epoch, entries}
 )lua";
 
+// Presence: a HASH of client -> ClientInfo and a ZSET of client -> expiry (unix seconds),
+// Centrifuge's layout. KEYS: data, expire. ARGV: client, info, ttl s, expires at.
+constexpr const char* presence_add_script = R"lua(
+redis.call('zadd', KEYS[2], ARGV[4], ARGV[1])
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+redis.call('expire', KEYS[1], ARGV[3])
+redis.call('expire', KEYS[2], ARGV[3])
+return 1
+)lua";
+
+// Drops expired entries, then returns the rest. KEYS: data, expire. ARGV: now (unix s).
+constexpr const char* presence_get_script = R"lua(
+local expired = redis.call('zrangebyscore', KEYS[2], '0', ARGV[1])
+for _, c in ipairs(expired) do redis.call('hdel', KEYS[1], c) end
+redis.call('zremrangebyscore', KEYS[2], '0', ARGV[1])
+return redis.call('hgetall', KEYS[1])
+)lua";
+
+std::string unix_seconds() {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+}
+
 /// Control and join/leave pushes between Gyre nodes: "__gp:" + except_client + ":" + a bare
 /// protobuf Push (publications use Centrifuge's framing instead).
 constexpr std::string_view push_marker = "__gp:";
@@ -171,6 +195,68 @@ public:
 
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
+    bool keeps_presence() const noexcept override { return true; }
+
+    void presence_add(std::size_t origin,
+                      const std::string& channel,
+                      const std::string& client,
+                      const pc::client_info& info,
+                      std::chrono::seconds ttl) override {
+        std::string bytes;
+        pc::protobuf::append_client_info(bytes, info);
+        on_shard(origin, [this, origin, channel, client, bytes = std::move(bytes), ttl]() mutable {
+            const auto expires =
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                   (std::chrono::system_clock::now() + ttl).time_since_epoch())
+                                   .count());
+            commands_[origin]->command({"EVAL",
+                                        presence_add_script,
+                                        "2",
+                                        presence_data_key(channel),
+                                        presence_expire_key(channel),
+                                        client,
+                                        std::move(bytes),
+                                        std::to_string(ttl.count()),
+                                        expires},
+                                       [](rd::command_result) {});
+        });
+    }
+
+    void presence_remove(std::size_t origin,
+                         const std::string& channel,
+                         const std::string& client) override {
+        on_shard(origin, [this, origin, channel, client] {
+            commands_[origin]->command({"HDEL", presence_data_key(channel), client},
+                                       [](rd::command_result) {});
+            commands_[origin]->command({"ZREM", presence_expire_key(channel), client},
+                                       [](rd::command_result) {});
+        });
+    }
+
+    void presence_get(std::size_t origin,
+                      const std::string& channel,
+                      unique_function<void(std::map<std::string, pc::client_info>)> done) override {
+        on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
+            commands_[origin]->command(
+                {"EVAL",
+                 presence_get_script,
+                 "2",
+                 presence_data_key(channel),
+                 presence_expire_key(channel),
+                 unix_seconds()},
+                [done = std::move(done)](rd::command_result r) mutable {
+                    std::map<std::string, pc::client_info> out;
+                    const auto& items = r.value.elements;
+                    for (std::size_t i = 0; r.ok() && i + 1 < items.size(); i += 2) {
+                        if (auto info = pc::protobuf::decode_client_info(items[i + 1].text)) {
+                            out.emplace(items[i].text, std::move(*info));
+                        }
+                    }
+                    done(std::move(out));
+                });
+        });
+    }
+
     void send_control(std::size_t origin, std::string payload) override {
         on_shard(origin, [this, origin, payload = std::move(payload)]() mutable {
             // "<sender uid>:<payload>": a node skips its own messages.
@@ -194,6 +280,14 @@ private:
 
     std::string stream_key(std::string_view ch) const {
         return prefix_ + ".stream." + std::string(ch);
+    }
+
+    std::string presence_data_key(std::string_view ch) const {
+        return prefix_ + ".presence.data." + std::string(ch);
+    }
+
+    std::string presence_expire_key(std::string_view ch) const {
+        return prefix_ + ".presence.expire." + std::string(ch);
     }
 
     std::string meta_key(std::string_view ch) const {

@@ -1297,6 +1297,22 @@ session::clock::time_point session::tick(clock::time_point now) {
         check_subscription_expiry();
         next = std::min(next, now + std::chrono::seconds(1));
     }
+    if (ctx_.node().presence_needs_refresh()) {
+        // A shared presence store (Redis) forgets entries after presence_ttl: refresh ours
+        // well before, as Centrifuge does every 25 seconds or so.
+        static constexpr auto presence_refresh = std::chrono::seconds(25);
+        if (next_presence_refresh_ == clock::time_point{}) {
+            next_presence_refresh_ = now + presence_refresh;
+        } else if (now >= next_presence_refresh_) {
+            next_presence_refresh_ = now + presence_refresh;
+            for (const auto& [channel, sub] : subs_) {
+                if (sub.ready && sub.presence) {
+                    ctx_.node().presence_add(channel, client_, info_for(sub));
+                }
+            }
+        }
+        next = std::min(next, next_presence_refresh_);
+    }
     return next;
 }
 

@@ -216,6 +216,7 @@ private:
     bool has_expiring_subs_ = false; ///< some subscription has expires_at: check each second
     clock::time_point next_ping_{};
     clock::time_point pong_deadline_{};
+    clock::time_point next_presence_refresh_{}; ///< shared presence stores only
     bool awaiting_pong_ = false;
 };
 

@@ -15,7 +15,10 @@ async function twoNodes(t) {
   const engine = { type: 'redis', redis: { address: [`redis://127.0.0.1:${redis.port}`], prefix: `gyre${redis.port}` } };
   const channel = {
     without_namespace: { ...open },
-    namespaces: [{ name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true }],
+    namespaces: [
+      { name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true },
+      { name: 'pres', ...open, presence: true, allow_presence_for_subscriber: true },
+    ],
   };
   const a = await startApiServer(t, { engine, channel });
   const b = await startApiServer(t, { engine, channel });
@@ -173,5 +176,18 @@ describe('redis engine, two nodes', () => {
     assert.equal(new Set(nodes.map((n) => n.uid)).size, 2);
     assert.deepEqual(nodes.map((n) => n.num_clients).sort(), [0, 1]);
     for (const n of nodes) assert.ok(n.version && n.name, JSON.stringify(n));
+  });
+  test('presence is node-wide: clients on both nodes, seen through either', async (t) => {
+    const { a, b } = await twoNodes(t);
+    const onA = await subscriber(t, a.port, 'pres:room', { user: 'alice' });
+    await subscriber(t, b.port, 'pres:room', { user: 'bob', protobuf: true });
+    for (const port of [a.port, b.port]) {
+      const p = await ok(port, 'presence', { channel: 'pres:room' });
+      assert.deepEqual(Object.values(p.presence).map((i) => i.user).sort(), ['alice', 'bob']);
+      assert.deepEqual(await ok(port, 'presence_stats', { channel: 'pres:room' }), { num_clients: 2, num_users: 2 });
+    }
+    onA.c.disconnect();
+    await eventually(async () => (await ok(b.port, 'presence_stats', { channel: 'pres:room' })).num_clients === 1,
+      { what: 'alice to leave the presence' });
   });
 });

@@ -679,6 +679,19 @@ codec_result<publication> decode_publication(std::string_view message) {
     return pub;
 }
 
+void append_client_info(std::string& out, const client_info& info) {
+    char* w = open_message(out, body_size(info), framing::bare);
+    write_body(w, info);
+}
+
+codec_result<client_info> decode_client_info(std::string_view message) {
+    client_info info;
+    if (auto ec = read_body(message, info, 0); ec != ok) {
+        return ec;
+    }
+    return info;
+}
+
 std::string encode_reply(const reply& r, framing f) {
     std::string out;
     append_reply(out, r, f);

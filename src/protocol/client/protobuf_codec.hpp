@@ -74,6 +74,10 @@ void append_publication(std::string& out, const publication& pub);
 /// Decodes a bare Publication message (from a broker).
 [[nodiscard]] codec_result<publication> decode_publication(std::string_view message);
 
+/// A bare ClientInfo message (presence entries a broker keeps).
+void append_client_info(std::string& out, const client_info& info);
+[[nodiscard]] codec_result<client_info> decode_client_info(std::string_view message);
+
 /// Convenience: one reply as its own string.
 [[nodiscard]] std::string encode_reply(const reply& r, framing f);
 

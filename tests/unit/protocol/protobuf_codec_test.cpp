@@ -772,3 +772,18 @@ TEST(ProtobufPublication, RoundTripsEveryBrokerField) {
 
 } // namespace
 } // namespace gyre::protocol::client
+
+namespace gyre::protocol::client {
+namespace {
+
+TEST(ProtobufClientInfo, RoundTripsAPresenceEntry) {
+    const client_info info{"user-1", "client-1", R"({"c":1})", R"({"ch":2})"};
+    std::string out;
+    protobuf::append_client_info(out, info);
+    const auto back = protobuf::decode_client_info(out);
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, info);
+}
+
+} // namespace
+} // namespace gyre::protocol::client
