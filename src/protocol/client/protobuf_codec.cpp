@@ -666,30 +666,40 @@ std::string encode_publication_push(std::string_view channel,
     return out;
 }
 
+namespace {
+
+/// One described message on its own (no Reply around it, no length prefix).
+template <described T>
+void append_bare(std::string& out, const T& value) {
+    char* w = open_message(out, body_size(value), framing::bare);
+    write_body(w, value);
+}
+
+template <described T>
+codec_result<T> decode_bare(std::string_view message) {
+    T value;
+    if (auto ec = read_body(message, value, 0); ec != ok) {
+        return ec;
+    }
+    return value;
+}
+
+} // namespace
+
 void append_publication(std::string& out, const publication& pub) {
-    char* w = open_message(out, body_size(pub), framing::bare);
-    write_body(w, pub);
+    append_bare(out, pub);
 }
 
 codec_result<publication> decode_publication(std::string_view message) {
-    publication pub;
-    if (auto ec = read_body(message, pub, 0); ec != ok) {
-        return ec;
-    }
-    return pub;
+    return decode_bare<publication>(message);
 }
 
 void append_client_info(std::string& out, const client_info& info) {
-    char* w = open_message(out, body_size(info), framing::bare);
-    write_body(w, info);
+    append_bare(out, info);
 }
 
 codec_result<client_info> decode_client_info(std::string_view message) {
-    client_info info;
-    if (auto ec = read_body(message, info, 0); ec != ok) {
-        return ec;
-    }
-    return info;
+    return decode_bare<client_info>(message);
 }
 
 std::string encode_reply(const reply& r, framing f) {
