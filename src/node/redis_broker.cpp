@@ -133,7 +133,7 @@ public:
                 if (channel == control_channel_) {
                     on_control(i, payload);
                 } else {
-                    on_message(i, channel, payload);
+                    on_message(channel, payload);
                 }
             });
             if (i == 0) {
@@ -450,8 +450,7 @@ private:
     }
 
     /// On the channel's home shard: a message from Redis becomes a push for local subscribers.
-    void on_message(std::size_t shard, std::string_view channel, std::string_view payload) {
-        (void)shard;
+    void on_message(std::string_view channel, std::string_view payload) {
         const std::string client_prefix = prefix_ + ".client.";
         if (channel.substr(0, client_prefix.size()) != client_prefix) {
             return;
