@@ -290,6 +290,9 @@ int run_server(const config::load_options& options) {
     const auto deadline = std::chrono::steady_clock::now() + cfg->shutdown_timeout;
     connections.close_all(model::disconnects::shutdown, deadline);
     http.shutdown(deadline);
+    // Closed sessions clean up on a later loop turn; let those turns run while the node lives.
+    shards.settle(3,
+                  std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
     shards.stop();
     shards.join();
     if (!cfg->pid_file.empty()) {

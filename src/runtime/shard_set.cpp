@@ -4,7 +4,9 @@
 
 #include <boost/asio/post.hpp>
 
+#include <condition_variable>
 #include <exception>
+#include <mutex>
 
 namespace gyre::runtime {
 
@@ -77,6 +79,32 @@ shard_set::shard_set(std::size_t count) {
 void shard_set::start() {
     for (auto& s : shards_) {
         s->start();
+    }
+}
+
+void shard_set::settle(int rounds, std::chrono::steady_clock::time_point deadline) {
+    struct barrier {
+        std::mutex mutex;
+        std::condition_variable done;
+        std::size_t remaining = 0;
+    };
+
+    for (int round = 0; round < rounds; ++round) {
+        auto b = std::make_shared<barrier>();
+        b->remaining = shards_.size();
+        for (auto& s : shards_) {
+            // Posted, not submitted: it queues behind everything already posted to the loop.
+            boost::asio::post(s->context(), [b] {
+                const std::lock_guard lock(b->mutex);
+                if (--b->remaining == 0) {
+                    b->done.notify_all();
+                }
+            });
+        }
+        std::unique_lock lock(b->mutex);
+        if (!b->done.wait_until(lock, deadline, [&] { return b->remaining == 0; })) {
+            return;
+        }
     }
 }
 

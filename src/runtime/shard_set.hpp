@@ -1,10 +1,11 @@
 // File: runtime/shard_set.hpp
 // Owns the shards (default: one per CPU core) and their threads.
-// Usage: shard_set set(n); set.start(); ... set.stop(); set.join();
+// Usage: shard_set set(n); set.start(); ... set.settle(...); set.stop(); set.join();
 #pragma once
 
 #include "runtime/shard.hpp"
 
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -20,6 +21,10 @@ public:
     shard& at(std::size_t i) noexcept { return *shards_[i]; }
 
     void start();
+    /// Lets every shard run what was already queued on it (`rounds` times, so work queued by
+    /// that work runs too), waiting until `deadline` at most. Shutdown calls it before stop():
+    /// a handler abandoned by stop() is destroyed later, after the objects it points to.
+    void settle(int rounds, std::chrono::steady_clock::time_point deadline);
     void stop();
     void join();
 

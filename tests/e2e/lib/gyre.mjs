@@ -76,7 +76,11 @@ export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serv
       clearTimeout(killer);
     }
     const report = server.output.match(/(ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:).*/);
-    if (report) throw new Error(`sanitizer report from gyre: ${report[0]}\n${server.output.slice(-4000)}`);
+    if (report) {
+      // From the report's first line on: the stack of the bad access is what a reader needs.
+      const start = server.output.lastIndexOf('\n', report.index) + 1;
+      throw new Error(`sanitizer report from gyre: ${report[0]}\n${server.output.slice(start, start + 12000)}`);
+    }
   });
   if (readyLine) {
     await waitFor(() => readyLine.test(server.output) || server.exited,

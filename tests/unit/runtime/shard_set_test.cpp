@@ -1,5 +1,6 @@
 #include "runtime/shard_set.hpp"
 
+#include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -58,6 +59,25 @@ TEST(shard_set, many_producers_lose_nothing) {
     set.stop();
     set.join();
     EXPECT_EQ(count.load(), 10000);
+}
+
+TEST(shard_set, settle_runs_queued_work_and_the_work_it_queues) {
+    // Shutdown relies on this: cleanups deferred by closing sessions run before stop().
+    shard_set set(2);
+    set.start();
+    std::atomic<int> count{0};
+    for (std::size_t i = 0; i < set.size(); ++i) {
+        auto& ctx = set.at(i).context();
+        boost::asio::post(ctx, [&ctx, &count] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            count.fetch_add(1);
+            boost::asio::post(ctx, [&count] { count.fetch_add(1); }); // queued by queued work
+        });
+    }
+    set.settle(2, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+    EXPECT_EQ(count.load(), 4);
+    set.stop();
+    set.join();
 }
 
 TEST(shard_set, zero_means_one_per_core) {
