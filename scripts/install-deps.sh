@@ -9,7 +9,8 @@ packages=(
     libcli11-dev libyaml-cpp-dev libtomlplusplus-dev libhiredis-dev
     libprotobuf-dev protobuf-compiler
     libgtest-dev libgmock-dev libbenchmark-dev
-    redis-server
+    libnats-dev
+    redis-server nats-server
     python3 curl ca-certificates procps
 )
 
