@@ -191,20 +191,22 @@ int run_server(const config::load_options& options) {
                                : cfg->node_name;
     node::node::broker_factory make_broker;
     if (cfg->engine.type == "redis") {
-        // One Redis for now; several addresses (client-side sharding) come with issue 7.
-        if (cfg->engine.redis_address.size() != 1) {
-            GYRE_LOG_ERROR("engine.redis.address: exactly one address is supported for now");
+        node::redis_broker_options redis;
+        redis.prefix = cfg->engine.redis_prefix;
+        for (const auto& text : cfg->engine.redis_address) {
+            auto parsed = engine::redis::parse_address(text);
+            if (const auto* err = std::get_if<engine::redis::address_error>(&parsed)) {
+                GYRE_LOG_ERROR("engine.redis.address: {}", err->message);
+                return 1;
+            }
+            redis.addresses.push_back(std::get<engine::redis::address>(std::move(parsed)));
+        }
+        if (redis.addresses.empty()) {
+            GYRE_LOG_ERROR("engine.redis.address: at least one address is needed");
             return 1;
         }
-        auto parsed = engine::redis::parse_address(cfg->engine.redis_address.front());
-        if (const auto* err = std::get_if<engine::redis::address_error>(&parsed)) {
-            GYRE_LOG_ERROR("engine.redis.address: {}", err->message);
-            return 1;
-        }
-        make_broker = [options =
-                           node::redis_broker_options{std::get<engine::redis::address>(parsed),
-                                                      cfg->engine.redis_prefix}](node::node& n) {
-            return node::make_redis_broker(n, options);
+        make_broker = [redis = std::move(redis)](node::node& n) {
+            return node::make_redis_broker(n, redis);
         };
     }
     node::node hub_node(shards, make_broker);

@@ -3,10 +3,12 @@
 #include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "engine/redis/connection.hpp"
+#include "engine/redis/sharding.hpp"
 #include "engine/redis/subscriber.hpp"
 #include "node/node.hpp"
 #include "protocol/client/protobuf_codec.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
 
@@ -125,35 +127,46 @@ public:
         , prefix_(std::move(options.prefix))
         , control_channel_(prefix_ + ".control")
         , uid_(random_uuid()) {
-        for (std::size_t i = 0; i < n.shards().size(); ++i) {
-            auto& ctx = n.shards().at(i).context();
-            auto c = rd::connection::create(ctx, options.address);
-            auto s = rd::subscriber::create(ctx, options.address);
-            s->on_message([this, i](std::string_view channel, std::string_view payload) {
-                if (channel == control_channel_) {
-                    on_control(i, payload);
-                } else {
-                    on_message(channel, payload);
+        std::string described;
+        for (const auto& address : options.addresses) {
+            instance inst;
+            for (std::size_t i = 0; i < n.shards().size(); ++i) {
+                auto& ctx = n.shards().at(i).context();
+                auto c = rd::connection::create(ctx, address);
+                auto s = rd::subscriber::create(ctx, address);
+                s->on_message([this, i](std::string_view channel, std::string_view payload) {
+                    if (channel == control_channel_) {
+                        on_control(i, payload);
+                    } else {
+                        on_message(channel, payload);
+                    }
+                });
+                if (i == 0) {
+                    // Control messages go out over any instance, so every instance is heard.
+                    s->subscribe(std::vector<std::string>{control_channel_}); // kept on reconnect
                 }
-            });
-            if (i == 0) {
-                s->subscribe(std::vector<std::string>{control_channel_}); // kept across reconnects
+                c->start();
+                s->start();
+                inst.commands.push_back(std::move(c));
+                inst.subscribers.push_back(std::move(s));
             }
-            c->start();
-            s->start();
-            commands_.push_back(std::move(c));
-            subscribers_.push_back(std::move(s));
+            instances_.push_back(std::move(inst));
+            described += (described.empty() ? "" : ",") + address.describe();
         }
-        GYRE_LOG_INFO(
-            "using redis broker address={} prefix={}", options.address.describe(), prefix_);
+        GYRE_LOG_INFO("using redis broker address={} shards={} prefix={}",
+                      described,
+                      instances_.size(),
+                      prefix_);
     }
 
     ~redis_broker() override {
-        for (auto& c : commands_) {
-            c->stop();
-        }
-        for (auto& s : subscribers_) {
-            s->stop();
+        for (auto& inst : instances_) {
+            for (auto& c : inst.commands) {
+                c->stop();
+            }
+            for (auto& s : inst.subscribers) {
+                s->stop();
+            }
         }
     }
 
@@ -184,12 +197,13 @@ public:
                         const std::string& channel,
                         unique_function<void()> done) override {
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
-            commands_[origin]->command({"DEL", stream_key(channel)},
-                                       [done = std::move(done)](rd::command_result) mutable {
-                                           if (done) {
-                                               done();
-                                           }
-                                       });
+            commands(origin, channel)
+                .command({"DEL", stream_key(channel)},
+                         [done = std::move(done)](rd::command_result) mutable {
+                             if (done) {
+                                 done();
+                             }
+                         });
         });
     }
 
@@ -209,16 +223,17 @@ public:
                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                    (std::chrono::system_clock::now() + ttl).time_since_epoch())
                                    .count());
-            commands_[origin]->command({"EVAL",
-                                        presence_add_script,
-                                        "2",
-                                        presence_data_key(channel),
-                                        presence_expire_key(channel),
-                                        client,
-                                        std::move(bytes),
-                                        std::to_string(ttl.count()),
-                                        expires},
-                                       [](rd::command_result) {});
+            commands(origin, channel)
+                .command({"EVAL",
+                          presence_add_script,
+                          "2",
+                          presence_data_key(channel),
+                          presence_expire_key(channel),
+                          client,
+                          std::move(bytes),
+                          std::to_string(ttl.count()),
+                          expires},
+                         [](rd::command_result) {});
         });
     }
 
@@ -226,10 +241,9 @@ public:
                          const std::string& channel,
                          const std::string& client) override {
         on_shard(origin, [this, origin, channel, client] {
-            commands_[origin]->command({"HDEL", presence_data_key(channel), client},
-                                       [](rd::command_result) {});
-            commands_[origin]->command({"ZREM", presence_expire_key(channel), client},
-                                       [](rd::command_result) {});
+            auto& conn = commands(origin, channel);
+            conn.command({"HDEL", presence_data_key(channel), client}, [](rd::command_result) {});
+            conn.command({"ZREM", presence_expire_key(channel), client}, [](rd::command_result) {});
         });
     }
 
@@ -237,43 +251,65 @@ public:
                       const std::string& channel,
                       unique_function<void(std::map<std::string, pc::client_info>)> done) override {
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
-            commands_[origin]->command(
-                {"EVAL",
-                 presence_get_script,
-                 "2",
-                 presence_data_key(channel),
-                 presence_expire_key(channel),
-                 unix_seconds()},
-                [done = std::move(done)](rd::command_result r) mutable {
-                    std::map<std::string, pc::client_info> out;
-                    const auto& items = r.value.elements;
-                    for (std::size_t i = 0; r.ok() && i + 1 < items.size(); i += 2) {
-                        if (auto info = pc::protobuf::decode_client_info(items[i + 1].text)) {
-                            out.emplace(items[i].text, std::move(*info));
-                        }
-                    }
-                    done(std::move(out));
-                });
+            commands(origin, channel)
+                .command({"EVAL",
+                          presence_get_script,
+                          "2",
+                          presence_data_key(channel),
+                          presence_expire_key(channel),
+                          unix_seconds()},
+                         [done = std::move(done)](rd::command_result r) mutable {
+                             std::map<std::string, pc::client_info> out;
+                             const auto& items = r.value.elements;
+                             for (std::size_t i = 0; r.ok() && i + 1 < items.size(); i += 2) {
+                                 if (auto info =
+                                         pc::protobuf::decode_client_info(items[i + 1].text)) {
+                                     out.emplace(items[i].text, std::move(*info));
+                                 }
+                             }
+                             done(std::move(out));
+                         });
         });
     }
 
     void send_control(std::size_t origin, std::string payload) override {
         on_shard(origin, [this, origin, payload = std::move(payload)]() mutable {
             // "<sender uid>:<payload>": a node skips its own messages.
-            commands_[origin]->command({"PUBLISH", control_channel_, uid_ + ":" + payload},
-                                       [](rd::command_result) {});
+            // Round robin over the instances, as every instance carries the control channel.
+            auto& inst = instances_[next_control_++ % instances_.size()];
+            inst.commands[origin]->command({"PUBLISH", control_channel_, uid_ + ":" + payload},
+                                           [](rd::command_result) {});
         });
     }
 
     void subscribe(const std::string& channel, unique_function<void(bool)> ready) override {
-        subscribers_[node_.home(channel)]->subscribe(client_channel(channel), std::move(ready));
+        instance_for(channel).subscribers[node_.home(channel)]->subscribe(client_channel(channel),
+                                                                          std::move(ready));
     }
 
     void unsubscribe(const std::string& channel) override {
-        subscribers_[node_.home(channel)]->unsubscribe({client_channel(channel)});
+        instance_for(channel).subscribers[node_.home(channel)]->unsubscribe(
+            {client_channel(channel)});
     }
 
 private:
+    /// One Redis instance (one shard of the address list): a command connection and a PUB/SUB
+    /// connection per Gyre shard.
+    struct instance {
+        std::vector<std::shared_ptr<rd::connection>> commands;
+        std::vector<std::shared_ptr<rd::subscriber>> subscribers;
+    };
+
+    instance& instance_for(std::string_view channel) {
+        return instances_.size() == 1
+                   ? instances_.front()
+                   : instances_[rd::consistent_index(channel, instances_.size())];
+    }
+
+    rd::connection& commands(std::size_t origin, std::string_view channel) {
+        return *instance_for(channel).commands[origin];
+    }
+
     std::string client_channel(std::string_view ch) const {
         return prefix_ + ".client." + std::string(ch);
     }
@@ -309,7 +345,7 @@ private:
     }
 
     void do_publish(std::size_t origin, pc::push p, publish_options options, publish_done done) {
-        auto& conn = *commands_[origin];
+        auto& conn = commands(origin, p.channel);
         const std::string channel = client_channel(p.channel);
         auto* pub = std::get_if<pc::publication>(&p.body);
         if (pub == nullptr) {
@@ -397,48 +433,51 @@ private:
             }
         }
         const std::string count = filter.limit > 0 ? std::to_string(filter.limit) : "0";
-        commands_[origin]->command(
-            {"EVAL",
-             read_history,
-             "2",
-             stream_key(channel),
-             meta_key(channel),
-             new_epoch(),
-             seconds(meta_ttl),
-             mode,
-             from,
-             to,
-             count},
-            [channel, filter, done = std::move(done)](rd::command_result r) mutable {
-                history_result out;
-                const auto& v = r.value;
-                if (!r.ok() || v.is_error() || v.elements.size() != 3) {
-                    out.failed = true;
+        commands(origin, channel)
+            .command(
+                {"EVAL",
+                 read_history,
+                 "2",
+                 stream_key(channel),
+                 meta_key(channel),
+                 new_epoch(),
+                 seconds(meta_ttl),
+                 mode,
+                 from,
+                 to,
+                 count},
+                [channel, filter, done = std::move(done)](rd::command_result r) mutable {
+                    history_result out;
+                    const auto& v = r.value;
+                    if (!r.ok() || v.is_error() || v.elements.size() != 3) {
+                        out.failed = true;
+                        done(std::move(out));
+                        return;
+                    }
+                    out.top = {static_cast<std::uint64_t>(v.elements[0].integer),
+                               v.elements[1].text};
+                    if (filter.since && !filter.since->epoch.empty() &&
+                        filter.since->epoch != out.top.epoch) {
+                        out.unrecoverable = true;
+                    }
+                    for (const auto& entry : v.elements[2].elements) {
+                        if (entry.elements.size() != 2 || entry.elements[1].elements.size() < 2) {
+                            continue;
+                        }
+                        auto pub =
+                            pc::protobuf::decode_publication(entry.elements[1].elements[1].text);
+                        if (!pub) {
+                            continue;
+                        }
+                        pub->offset = entry_offset(entry.elements[0].text);
+                        pc::push p;
+                        p.channel = channel;
+                        p.body = std::move(*pub);
+                        out.publications.push_back(std::make_shared<hub::prepared_push>(
+                            std::move(p), std::string{}, out.top.epoch));
+                    }
                     done(std::move(out));
-                    return;
-                }
-                out.top = {static_cast<std::uint64_t>(v.elements[0].integer), v.elements[1].text};
-                if (filter.since && !filter.since->epoch.empty() &&
-                    filter.since->epoch != out.top.epoch) {
-                    out.unrecoverable = true;
-                }
-                for (const auto& entry : v.elements[2].elements) {
-                    if (entry.elements.size() != 2 || entry.elements[1].elements.size() < 2) {
-                        continue;
-                    }
-                    auto pub = pc::protobuf::decode_publication(entry.elements[1].elements[1].text);
-                    if (!pub) {
-                        continue;
-                    }
-                    pub->offset = entry_offset(entry.elements[0].text);
-                    pc::push p;
-                    p.channel = channel;
-                    p.body = std::move(*pub);
-                    out.publications.push_back(std::make_shared<hub::prepared_push>(
-                        std::move(p), std::string{}, out.top.epoch));
-                }
-                done(std::move(out));
-            });
+                });
     }
 
     void on_control(std::size_t shard, std::string_view payload) {
@@ -502,9 +541,9 @@ private:
     node& node_;
     std::string prefix_;
     std::string control_channel_;
-    std::string uid_; ///< this node, to skip its own control messages
-    std::vector<std::shared_ptr<rd::connection>> commands_;    // per shard
-    std::vector<std::shared_ptr<rd::subscriber>> subscribers_; // per shard (home channels)
+    std::string uid_;                          ///< this node, to skip its own control messages
+    std::vector<instance> instances_;          ///< channels spread over them by consistent_index
+    std::atomic<std::size_t> next_control_{0}; // send_control runs on any shard
 };
 
 } // namespace

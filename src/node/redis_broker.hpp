@@ -2,9 +2,10 @@
 // The broker for several nodes: publications go through Redis PUB/SUB, history lives in Redis
 // streams, written with the publish by one Lua script so offsets, epochs and idempotency are
 // atomic per channel, with Centrifuge's key layout and payload framing
-// (`__p1:<offset>:<epoch>__` + a protobuf Publication). Each shard has its own command
-// connection; the PUB/SUB subscription of a channel lives on the channel's home shard, where
-// its publications arrive and are fanned out.
+// (`__p1:<offset>:<epoch>__` + a protobuf Publication). With several addresses each channel
+// belongs to one instance (engine/redis/sharding.hpp). Each shard has its own command
+// connection per instance; the PUB/SUB subscription of a channel lives on the channel's home
+// shard, where its publications arrive and are fanned out.
 #pragma once
 
 #include "engine/redis/address.hpp"
@@ -19,7 +20,9 @@ namespace gyre::node {
 class node;
 
 struct redis_broker_options {
-    engine::redis::address address;
+    /// Several addresses shard the channels between independent instances (Centrifugo's
+    /// client-side sharding); each channel's PUB/SUB, history and presence live on one.
+    std::vector<engine::redis::address> addresses;
     std::string prefix = "centrifugo";
 };
 

@@ -6,13 +6,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { api, eventually, startApiServer, userToken } from './lib/api.mjs';
 import { client, decode } from './lib/clients.mjs';
-import { startRedis } from './lib/redis.mjs';
+import { redisCommand, startRedis } from './lib/redis.mjs';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
 
-async function twoNodes(t) {
-  const redis = await startRedis(t);
-  const engine = { type: 'redis', redis: { address: [`redis://127.0.0.1:${redis.port}`], prefix: `gyre${redis.port}` } };
+async function twoNodes(t, { instances = 1 } = {}) {
+  const all = [];
+  for (let i = 0; i < instances; i += 1) all.push(await startRedis(t));
+  const redis = all[0];
+  const engine = {
+    type: 'redis',
+    redis: { address: all.map((r) => `redis://127.0.0.1:${r.port}`), prefix: `gyre${redis.port}` },
+  };
   const channel = {
     without_namespace: { ...open },
     namespaces: [
@@ -22,7 +27,7 @@ async function twoNodes(t) {
   };
   const a = await startApiServer(t, { engine, channel });
   const b = await startApiServer(t, { engine, channel });
-  return { redis, a, b };
+  return { redis, all, a, b, prefix: engine.redis.prefix };
 }
 
 async function subscriber(t, port, channel, { protobuf = false, user = 'u1', websocket } = {}) {
@@ -189,5 +194,40 @@ describe('redis engine, two nodes', () => {
     onA.c.disconnect();
     await eventually(async () => (await ok(b.port, 'presence_stats', { channel: 'pres:room' })).num_clients === 1,
       { what: 'alice to leave the presence' });
+  });
+});
+
+describe('redis engine, channels sharded over three instances', () => {
+  test('each channel lives on one instance; delivery and history work on all; one down fails only its channels', async (t) => {
+    const { all, a, b, prefix } = await twoNodes(t, { instances: 3 });
+    const channels = Array.from({ length: 12 }, (_, i) => `hist:c${i}`);
+    const subs = [];
+    for (const ch of channels) subs.push(await subscriber(t, a.port, ch, { user: `u-${ch}` }));
+    for (const ch of channels) await ok(b.port, 'publish', { channel: ch, data: { ch } });
+    await eventually(() => subs.every((s) => s.pubs.length === 1), { what: 'one publication per channel on node A' });
+    subs.forEach((s, i) => assert.deepEqual(s.pubs[0], { offset: 1, data: { ch: channels[i] } }));
+    // Every channel's stream is on exactly one instance, and the channels use all three.
+    const owner = new Map();
+    for (const [i, r] of all.entries()) {
+      for (const key of await redisCommand(r.port, 'KEYS', `${prefix}.stream.hist:*`)) {
+        const ch = key.slice(`${prefix}.stream.`.length);
+        assert.equal(owner.has(ch), false, `${ch} on two instances`);
+        owner.set(ch, i);
+      }
+    }
+    assert.deepEqual([...owner.keys()].sort(), [...channels].sort());
+    assert.equal(new Set(owner.values()).size, 3, 'channels spread over all instances');
+    for (const ch of channels) {
+      const h = await ok(a.port, 'history', { channel: ch, limit: -1 });
+      assert.deepEqual(h.publications.map((p) => p.data), [{ ch }]);
+    }
+    // With one instance gone only its channels fail; the others still publish.
+    const down = owner.get(channels[0]);
+    await all[down].stop();
+    for (const ch of channels) {
+      const r = await api(b.port, 'publish', { channel: ch, data: { again: true } });
+      if (owner.get(ch) === down) assert.equal(r.json?.error?.code, 100, r.text);
+      else assert.equal(r.json?.error, undefined, r.text);
+    }
   });
 });

@@ -35,3 +35,49 @@ export async function startRedis(t, { port } = {}) {
   if (!up) throw new Error(`redis-server did not start: ${redis.output}`);
   return redis;
 }
+
+function parseReply(buf, pos = 0) {
+  const end = buf.indexOf('\r\n', pos);
+  if (end < 0) return null;
+  const type = buf[pos];
+  const line = buf.slice(pos + 1, end);
+  if (type === '+' || type === '-') return { value: type === '-' ? new Error(line) : line, next: end + 2 };
+  if (type === ':') return { value: Number(line), next: end + 2 };
+  if (type === '$') {
+    const n = Number(line);
+    if (n < 0) return { value: null, next: end + 2 };
+    if (Buffer.byteLength(buf.slice(end + 2)) < n + 2) return null;
+    return { value: buf.slice(end + 2, end + 2 + n), next: end + 2 + n + 2 };
+  }
+  if (type === '*') {
+    const n = Number(line);
+    const items = [];
+    let at = end + 2;
+    for (let i = 0; i < n; i += 1) {
+      const item = parseReply(buf, at);
+      if (!item) return null;
+      items.push(item.value);
+      at = item.next;
+    }
+    return { value: items, next: at };
+  }
+  throw new Error(`unexpected RESP type ${type}`);
+}
+
+/** One command on a fresh connection to redis on `port`; resolves with the decoded reply. */
+export function redisCommand(port, ...args) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    sock.setTimeout(3000, () => { sock.destroy(); reject(new Error(`redis ${args[0]} timed out`)); });
+    sock.on('connect', () => {
+      sock.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`);
+    });
+    sock.on('data', (d) => {
+      out += d.toString('latin1');
+      const r = parseReply(out);
+      if (r) { sock.destroy(); resolve(r.value); }
+    });
+    sock.on('error', reject);
+  });
+}
