@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "engine/redis/address.hpp"
+#include "node/nats_broker.hpp"
 #include "node/node.hpp"
 #include "node/redis_broker.hpp"
 #include "runtime/shard_set.hpp"
@@ -27,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -89,9 +91,15 @@ routes build_routes(const config::config& cfg,
         }
     }
     if (cfg.health.enabled) {
-        ops.add_sync(cfg.health.handler_prefix, [](const server::http_request&) {
-            return server::http_response::json(200, "{}");
-        });
+        // Centrifugo always answers 200 {}; Gyre answers 503 while the broker is cut off, so a
+        // load balancer stops sending clients to a node that cannot deliver.
+        ops.add_sync(
+            cfg.health.handler_prefix, [node = &ws.ctx->node()](const server::http_request&) {
+                if (!node->broker_healthy()) {
+                    return server::http_response::json(503, R"({"error":"broker unavailable"})");
+                }
+                return server::http_response::json(200, "{}");
+            });
         ops.describe("health");
     }
     return r;
@@ -209,7 +217,42 @@ int run_server(const config::load_options& options) {
             return node::make_redis_broker(n, redis);
         };
     }
-    node::node hub_node(shards, make_broker);
+    if (cfg->broker.enabled && cfg->broker.type == "nats") {
+        // NATS carries PUB/SUB and control; presence stays in memory (Centrifugo's default).
+        const auto& nats = cfg->tree.at("broker").at("nats").as_object();
+        for (const char* key : {"tls", "raw_mode"}) {
+            if (nats.at(key).at("enabled").as_bool()) {
+                GYRE_LOG_ERROR("broker.nats.{}.enabled: not available in this build yet", key);
+                return 1;
+            }
+        }
+        if (cfg->engine.type == "redis") {
+            GYRE_LOG_WARN("broker.type nats: presence is kept in memory on each node, not in "
+                          "engine.redis, in this build");
+        }
+        if (nats.at("allow_wildcards").as_bool()) {
+            GYRE_LOG_WARN("broker.nats.allow_wildcards is not available in this build yet");
+        }
+        node::nats_broker_options nats_options;
+        nats_options.url = cfg->broker.nats_url.empty() ? nats_options.url : cfg->broker.nats_url;
+        nats_options.prefix = cfg->broker.nats_prefix;
+        nats_options.dial_timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg->broker.nats_dial_timeout);
+        nats_options.write_timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg->broker.nats_write_timeout);
+        make_broker = [nats_options](node::node& n) {
+            return node::make_nats_broker(n, nats_options);
+        };
+    }
+    // A broker that cannot connect at start-up stops it, as in Centrifugo.
+    std::optional<node::node> hub_node_storage;
+    try {
+        hub_node_storage.emplace(shards, make_broker);
+    } catch (const std::exception& e) {
+        GYRE_LOG_ERROR("error initializing broker: {}", e.what());
+        return 1;
+    }
+    node::node& hub_node = *hub_node_storage;
     transport::http_client fetcher; // JWKS, off the shards
     session::context ctx(
         hub_node,

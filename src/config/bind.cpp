@@ -346,6 +346,12 @@ config bind_and_validate(const json::object& t) {
     c.engine.redis_address = list(t, "engine.redis.address");
     c.engine.redis_prefix = str(t, "engine.redis.prefix");
     c.engine.redis_presence_ttl = dur(t, "engine.redis.presence_ttl");
+    c.broker.enabled = flag(t, "broker.enabled");
+    c.broker.type = str(t, "broker.type");
+    c.broker.nats_url = str(t, "broker.nats.url");
+    c.broker.nats_prefix = str(t, "broker.nats.prefix");
+    c.broker.nats_dial_timeout = dur(t, "broker.nats.dial_timeout");
+    c.broker.nats_write_timeout = dur(t, "broker.nats.write_timeout");
 
     c.admin.enabled = flag(t, "admin.enabled");
     c.admin.handler_prefix = str(t, "admin.handler_prefix");

@@ -155,6 +155,16 @@ struct config {
         duration redis_presence_ttl = std::chrono::seconds(60);
     } engine;
 
+    /// `broker.*`: a broker that replaces the engine's PUB/SUB part (NATS).
+    struct {
+        bool enabled = false;
+        std::string type = "memory";
+        std::string nats_url = "nats://localhost:4222";
+        std::string nats_prefix = "centrifugo";
+        duration nats_dial_timeout = std::chrono::seconds(1);
+        duration nats_write_timeout = std::chrono::seconds(1);
+    } broker;
+
     struct {
         bool enabled = false;
         std::string handler_prefix;

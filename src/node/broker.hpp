@@ -81,6 +81,10 @@ public:
 
     /// Presence kept by the broker for every node (Redis); false: the node keeps it in memory
     /// and the presence calls below are never made.
+    /// Any thread: false while the broker cannot reach its backend (every connection of a
+    /// distributed broker must be up); /health answers 503 then.
+    virtual bool healthy() const noexcept { return true; }
+
     virtual bool keeps_presence() const noexcept { return false; }
 
     /// Any shard. Adds or refreshes `client` in the channel's presence for `ttl`.

@@ -189,4 +189,28 @@ std::optional<peer_info> decode_peer_info(std::string_view text) {
     return p;
 }
 
+std::string encode_channel_counts(const channel_counts& counts) {
+    json::object o;
+    for (const auto& [channel, n] : counts) {
+        o[channel] = n;
+    }
+    return json::serialize(o);
+}
+
+std::optional<channel_counts> decode_channel_counts(std::string_view text) {
+    boost::system::error_code ec;
+    const auto v = json::parse(text, ec);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    channel_counts out;
+    for (const auto& [channel, n] : v.as_object()) {
+        if (n.is_uint64() || n.is_int64()) {
+            out.emplace(std::string(channel),
+                        static_cast<std::uint32_t>(n.to_number<std::uint64_t>()));
+        }
+    }
+    return out;
+}
+
 } // namespace gyre::node

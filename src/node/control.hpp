@@ -19,6 +19,10 @@ std::string encode_user_command(const user_command& cmd);
 std::optional<user_command> decode_user_command(std::string_view text);
 
 std::string encode_peer_info(const peer_info& info);
+
+/// A node's answer to a channels survey: {"channel": subscribers, ...}.
+std::string encode_channel_counts(const channel_counts& counts);
+std::optional<channel_counts> decode_channel_counts(std::string_view text);
 std::optional<peer_info> decode_peer_info(std::string_view text);
 
 } // namespace gyre::node

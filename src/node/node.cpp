@@ -4,6 +4,7 @@
 #include "node/control.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +14,23 @@
 #include <unordered_set>
 
 namespace gyre::node {
+
+namespace {
+constexpr std::string_view survey_request_tag = "cq:"; // cq:<id>:<requester uid>
+constexpr std::string_view survey_answer_tag = "ca:";  // ca:<id>:<requester>:<answerer>:<json>
+constexpr auto survey_timeout = std::chrono::seconds(2);
+
+/// Splits off the text before the next ':'; false when there is none.
+bool take_field(std::string_view& rest, std::string_view& field) {
+    const auto colon = rest.find(':');
+    if (colon == std::string_view::npos) {
+        return false;
+    }
+    field = rest.substr(0, colon);
+    rest.remove_prefix(colon + 1);
+    return true;
+}
+} // namespace
 
 namespace {
 
@@ -539,6 +557,14 @@ void node::on_control(std::size_t shard, std::string_view payload) {
         }
         return;
     }
+    const bool request = payload.substr(0, survey_request_tag.size()) == survey_request_tag;
+    if (request || payload.substr(0, survey_answer_tag.size()) == survey_answer_tag) {
+        // Surveys live on shard 0.
+        on_home(0, [this, request, text = std::string(payload.substr(survey_request_tag.size()))] {
+            request ? answer_survey(text) : collect_survey(text);
+        });
+        return;
+    }
     if (payload.substr(0, user_command_tag.size()) != user_command_tag) {
         return; // a kind of message this version does not know
     }
@@ -627,7 +653,7 @@ void node::stats(std::size_t origin, unique_function<void(node_stats)> done) {
         });
 }
 
-void node::channels(std::size_t origin, unique_function<void(channel_counts)> done) {
+void node::local_channels(std::size_t origin, unique_function<void(channel_counts)> done) {
     gather<channel_counts>(
         origin,
         [this](std::size_t shard) {
@@ -646,6 +672,88 @@ void node::channels(std::size_t origin, unique_function<void(channel_counts)> do
             }
             done(std::move(merged));
         });
+}
+
+void node::channels(std::size_t origin, unique_function<void(channel_counts)> done) {
+    local_channels(origin, [this, origin, done = std::move(done)](channel_counts local) mutable {
+        auto others = peers();
+        if (others.empty()) {
+            done(std::move(local));
+            return;
+        }
+        on_home(0,
+                [this,
+                 origin,
+                 local = std::move(local),
+                 others = std::move(others),
+                 done = std::move(done)]() mutable {
+                    const std::string id = std::to_string(++next_survey_);
+                    auto& s = surveys_[id];
+                    s.origin = origin;
+                    s.merged = std::move(local);
+                    s.done = std::move(done);
+                    for (const auto& peer : others) {
+                        s.waiting.insert(peer.uid);
+                    }
+                    broker_->send_control(
+                        0, std::string(survey_request_tag) + id + ":" + identity_.uid);
+                    auto timer = std::make_shared<boost::asio::steady_timer>(
+                        shards_.at(0).context(), survey_timeout);
+                    timer->async_wait([this, id, timer](boost::system::error_code ec) {
+                        if (!ec && surveys_.count(id) != 0) {
+                            GYRE_LOG_WARN("channels survey: {} node(s) did not answer in time",
+                                          surveys_[id].waiting.size());
+                            finish_survey(id);
+                        }
+                    });
+                });
+    });
+}
+
+void node::answer_survey(std::string_view request) {
+    std::string_view id;
+    if (!take_field(request, id) || request.empty()) {
+        return;
+    }
+    local_channels(
+        0, [this, id = std::string(id), requester = std::string(request)](channel_counts counts) {
+            broker_->send_control(0,
+                                  std::string(survey_answer_tag) + id + ":" + requester + ":" +
+                                      identity_.uid + ":" + encode_channel_counts(counts));
+        });
+}
+
+void node::collect_survey(std::string_view answer) {
+    std::string_view id;
+    std::string_view requester;
+    std::string_view answerer;
+    if (!take_field(answer, id) || !take_field(answer, requester) ||
+        !take_field(answer, answerer) || requester != identity_.uid) {
+        return; // another node's survey
+    }
+    const auto it = surveys_.find(std::string(id));
+    if (it == surveys_.end() || it->second.waiting.erase(std::string(answerer)) == 0) {
+        return; // late, or a node that was not asked
+    }
+    if (auto counts = decode_channel_counts(answer)) {
+        for (auto& [channel, n] : *counts) {
+            it->second.merged[channel] += n;
+        }
+    }
+    if (it->second.waiting.empty()) {
+        finish_survey(it->first);
+    }
+}
+
+void node::finish_survey(const std::string& id) {
+    auto entry = surveys_.extract(id);
+    if (entry.empty()) {
+        return;
+    }
+    auto& s = entry.mapped();
+    shards_.at(s.origin).submit([merged = std::move(s.merged), done = std::move(s.done)]() mutable {
+        done(std::move(merged));
+    });
 }
 
 } // namespace gyre::node

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -142,6 +143,9 @@ public:
     /// How long a presence entry lives in a shared store unless refreshed (Redis presence_ttl).
     void set_presence_ttl(std::chrono::seconds ttl) noexcept { presence_ttl_ = ttl; }
 
+    /// Any thread: whether the broker reaches its backend (always true for the memory one).
+    bool broker_healthy() const noexcept { return broker_->healthy(); }
+
     /// True when presence lives in the broker and each connection must refresh its entries.
     bool presence_needs_refresh() const noexcept { return broker_->keeps_presence(); }
 
@@ -154,8 +158,13 @@ public:
     /// Any thread: this node's counts, answered on `origin`.
     void stats(std::size_t origin, unique_function<void(node_stats)> done);
 
-    /// Any thread: every channel with subscribers on this node and their number.
+    /// Any thread: every channel with subscribers and their number, summed over every node
+    /// heard from (a survey over the control channel; a node that does not answer within
+    /// two seconds is left out, so the call never hangs).
     void channels(std::size_t origin, unique_function<void(channel_counts)> done);
+
+    /// Any thread: the same, for this node only.
+    void local_channels(std::size_t origin, unique_function<void(channel_counts)> done);
 
     /// Runs `per_shard(shard)` on every shard, then `done(results)` on `origin` with the
     /// results in shard order. For surveys (counts, channel lists), not for the hot path.
@@ -169,6 +178,18 @@ private:
 
     /// Shard 0, every few seconds: tells the other nodes this node's counts.
     void announce();
+
+    /// A channels survey this node started, waiting for the other nodes' answers (shard 0).
+    struct channel_survey {
+        std::size_t origin = 0;
+        std::set<std::string> waiting; ///< uids of the nodes yet to answer
+        channel_counts merged;
+        unique_function<void(channel_counts)> done;
+    };
+
+    void answer_survey(std::string_view request); ///< shard 0
+    void collect_survey(std::string_view answer); ///< shard 0
+    void finish_survey(const std::string& id);    ///< shard 0
 
     /// Runs `cmd` on this node's connections of the user (every shard).
     void apply_user_command(std::size_t origin, user_command cmd, unique_function<void()> done);
@@ -205,6 +226,8 @@ private:
     std::chrono::seconds presence_ttl_{60};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point next_announce_{};
+    std::unordered_map<std::string, channel_survey> surveys_; // shard 0 only
+    std::uint64_t next_survey_ = 0;                           // shard 0 only
     mutable std::mutex peers_mutex_; // written on shard 0, read by `info` on any shard
     std::unordered_map<std::string, std::pair<peer_info, std::chrono::steady_clock::time_point>>
         peers_;

@@ -5,6 +5,7 @@
 #include "engine/redis/connection.hpp"
 #include "engine/redis/sharding.hpp"
 #include "engine/redis/subscriber.hpp"
+#include "node/broker_framing.hpp"
 #include "node/node.hpp"
 #include "protocol/client/protobuf_codec.hpp"
 
@@ -99,9 +100,8 @@ std::string unix_seconds() {
                               .count());
 }
 
-/// Control and join/leave pushes between Gyre nodes: "__gp:" + except_client + ":" + a bare
-/// protobuf Push (publications use Centrifuge's framing instead).
-constexpr std::string_view push_marker = "__gp:";
+/// Control and join/leave pushes between Gyre nodes use node/broker_framing.hpp; publications
+/// use Centrifuge's framing.
 constexpr std::string_view pub_marker = "__p1:";
 
 std::string seconds(std::chrono::nanoseconds d) {
@@ -145,6 +145,8 @@ public:
                     // Control messages go out over any instance, so every instance is heard.
                     s->subscribe(std::vector<std::string>{control_channel_}); // kept on reconnect
                 }
+                watch(*c);
+                watch(*s);
                 c->start();
                 s->start();
                 inst.commands.push_back(std::move(c));
@@ -210,6 +212,8 @@ public:
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
     bool keeps_presence() const noexcept override { return true; }
+
+    bool healthy() const noexcept override { return links_down_.load() == 0; }
 
     void presence_add(std::size_t origin,
                       const std::string& channel,
@@ -293,6 +297,18 @@ public:
     }
 
 private:
+    /// Counts the link as down until it connects, and keeps links_down_ up to date.
+    void watch(rd::link& l) {
+        links_down_.fetch_add(1);
+        l.on_state_change([this, up = false](rd::link_state state) mutable {
+            const bool now_up = state == rd::link_state::connected;
+            if (now_up != up) {
+                up = now_up;
+                links_down_.fetch_add(now_up ? -1 : 1);
+            }
+        });
+    }
+
     /// One Redis instance (one shard of the address list): a command connection and a PUB/SUB
     /// connection per Gyre shard.
     struct instance {
@@ -350,12 +366,7 @@ private:
         auto* pub = std::get_if<pc::publication>(&p.body);
         if (pub == nullptr) {
             // Join/leave and control pushes: Gyre's own framing, never kept.
-            std::string payload(push_marker);
-            payload += options.except_client;
-            payload += ':';
-            pc::protobuf::append_push(
-                payload, p, pc::push_form::unidirectional, pc::protobuf::framing::bare);
-            conn.command({"PUBLISH", channel, std::move(payload)},
+            conn.command({"PUBLISH", channel, detail::encode_gyre_push(p, options.except_client)},
                          [done = std::move(done)](rd::command_result r) mutable {
                              answer(done, publish_result{r.ok() && !r.value.is_error(), 0, {}});
                          });
@@ -498,19 +509,13 @@ private:
         p.channel = std::string(channel.substr(client_prefix.size()));
         std::string except_client;
         std::string epoch;
-        if (payload.substr(0, push_marker.size()) == push_marker) {
-            payload.remove_prefix(push_marker.size());
-            const auto colon = payload.find(':');
-            if (colon == std::string_view::npos) {
-                return;
-            }
-            except_client = std::string(payload.substr(0, colon));
-            auto decoded = pc::protobuf::decode_push(payload.substr(colon + 1));
+        if (detail::is_gyre_push(payload)) {
+            auto decoded = detail::decode_gyre_push(payload, p.channel);
             if (!decoded) {
                 return;
             }
-            decoded->channel = p.channel;
-            p = std::move(*decoded);
+            p = std::move(decoded->push);
+            except_client = std::move(decoded->except_client);
         } else {
             std::uint64_t offset = 0;
             if (payload.substr(0, pub_marker.size()) == pub_marker) {
@@ -544,6 +549,7 @@ private:
     std::string uid_;                          ///< this node, to skip its own control messages
     std::vector<instance> instances_;          ///< channels spread over them by consistent_index
     std::atomic<std::size_t> next_control_{0}; // send_control runs on any shard
+    std::atomic<int> links_down_{0};           // read by /health on any shard
 };
 
 } // namespace

@@ -24,6 +24,17 @@ public:
     /// while disconnected or stopped it fails immediately.
     void command(std::vector<std::string> args, reply_callback done);
 
+    /// As command(), but only reads `args`: the cluster client keeps them to resend after a
+    /// MOVED/ASK redirect, without copying every command's payload.
+    void command_keep_args(const std::vector<std::string>& args, reply_callback done) {
+        if (state() == link_state::connecting || state() == link_state::connected) {
+            enqueue_bytes(args);
+            callbacks_.push_back(std::move(done));
+            return;
+        }
+        command({}, std::move(done)); // not connected: fails exactly as command() does
+    }
+
     std::size_t pending() const noexcept { return callbacks_.size(); }
 
 private:

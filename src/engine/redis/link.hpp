@@ -1,7 +1,10 @@
 // File: engine/redis/link.hpp
 // The socket half shared by connection (request/reply) and subscriber (PUB/SUB): connect with a
-// deadline, AUTH/SELECT handshake, coalesced writes, RESP parsing, and reconnect with jittered
-// exponential backoff. Single-threaded: every call on the owning shard's io_context thread.
+// deadline, TLS when the address asks for it, AUTH/SELECT handshake, coalesced writes, RESP
+// parsing, and reconnect with jittered exponential backoff. In Sentinel mode each connect first
+// asks the Sentinels where the master is, checks ROLE after the handshake, and drops the
+// connection when a Sentinel reports a new master, so the reconnect lands on it (subscribers then
+// subscribe again). Single-threaded: every call on the owning shard's io_context thread.
 #pragma once
 
 #include "core/unique_function.hpp"
@@ -16,12 +19,21 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+namespace boost::asio::ssl {
+class context;
+template <typename Stream>
+class stream;
+} // namespace boost::asio::ssl
+
 namespace gyre::engine::redis {
+
+class sentinel_watch;
 
 enum class link_state { connecting, connected, disconnected, stopped };
 
@@ -52,6 +64,9 @@ public:
 
     const address& target() const noexcept { return address_; }
 
+    /// The server dialled last: host:port, or the master the Sentinels named.
+    const endpoint& current_endpoint() const noexcept { return current_; }
+
     /// Number of socket writes issued so far; tests use it to check coalescing.
     std::uint64_t write_count() const noexcept { return write_count_; }
 
@@ -77,8 +92,13 @@ protected:
     virtual bool awaiting_replies() const noexcept = 0;
 
 private:
+    using tls_stream = boost::asio::ssl::stream<boost::asio::generic::stream_protocol::socket&>;
+    enum class handshake_step { auth, select, role };
+
     void set_state(link_state s);
     void connect();
+    void dial();
+    void start_tls();
     void on_connected();
     void on_ready();
     void handle_handshake_reply(const reply& r);
@@ -89,6 +109,12 @@ private:
     void arm_io_watchdog();
     void schedule_reconnect();
     void close_socket();
+    std::string label() const;
+
+    template <typename Handler>
+    void async_read_some(Handler&& handler);
+    template <typename Handler>
+    void async_write_all(const std::shared_ptr<std::string>& bytes, Handler&& handler);
 
     boost::asio::io_context& context_;
     address address_;
@@ -97,6 +123,11 @@ private:
     std::string last_error_;
     unique_function<void(link_state)> state_hook_;
 
+    endpoint current_;
+    std::shared_ptr<sentinel_watch> sentinel_;               ///< Sentinel mode only
+    std::shared_ptr<boost::asio::ssl::context> tls_context_; ///< built at the first TLS connect
+    /// Per connection; handlers hold a copy, so a stream outlives its cancelled operations.
+    std::shared_ptr<tls_stream> tls_;
     boost::asio::generic::stream_protocol::socket socket_;
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::steady_timer connect_timer_;
@@ -109,7 +140,7 @@ private:
     std::string outgoing_;
     bool write_in_progress_ = false;
     bool flush_posted_ = false;
-    std::size_t handshake_replies_left_ = 0;
+    std::deque<handshake_step> handshake_; ///< replies still expected, in order
     std::chrono::steady_clock::time_point last_progress_{};
     bool io_timer_armed_ = false;
     bool started_ = false;

@@ -16,9 +16,14 @@ function ping(port) {
   });
 }
 
-export async function startRedis(t, { port } = {}) {
+/**
+ * `dir` (a folder the test owns) turns on the append-only file there, so data survives a
+ * restart on the same port and dir; without it nothing is kept.
+ */
+export async function startRedis(t, { port, dir } = {}) {
   const p = port ?? await freePort();
-  const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  const persistence = dir ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const redis = { port: p, proc, exited: null, output: '' };
   proc.stdout.on('data', (d) => { redis.output += d.toString(); });
@@ -79,5 +84,6 @@ export function redisCommand(port, ...args) {
       if (r) { sock.destroy(); resolve(r.value); }
     });
     sock.on('error', reject);
+    sock.on('close', () => reject(new Error(`redis closed the connection on ${args[0]}`))); // no-op once settled
   });
 }

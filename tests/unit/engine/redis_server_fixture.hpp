@@ -11,7 +11,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <netinet/in.h>
 #include <optional>
 #include <signal.h>
@@ -80,6 +83,23 @@ inline bool redis_answers(std::uint16_t port) {
     return ok;
 }
 
+/// True once something accepts a TCP connection on the port (a TLS listener gives no PING reply).
+inline bool tcp_accepts(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    return ok;
+}
+
+struct redis_start_options {
+    std::string config_file; ///< passed first (Sentinel needs a file it can rewrite)
+    bool tls = false;        ///< `port` is the TLS port; the plain port is off
+};
+
 class redis_process {
 public:
     redis_process() = default;
@@ -89,21 +109,30 @@ public:
     ~redis_process() { stop(); }
 
     /// Starts redis-server on `port` and waits (at most 10 s) until it answers.
-    bool start(const std::string& binary, std::uint16_t port, std::vector<std::string> extra = {}) {
+    bool start(const std::string& binary,
+               std::uint16_t port,
+               std::vector<std::string> extra = {},
+               const redis_start_options& options = {}) {
         port_ = port;
-        std::vector<std::string> args{binary,
-                                      "--port",
-                                      std::to_string(port),
-                                      "--bind",
-                                      "127.0.0.1",
-                                      "--save",
-                                      "",
-                                      "--appendonly",
-                                      "no",
-                                      "--daemonize",
-                                      "no",
-                                      "--loglevel",
-                                      "warning"};
+        std::vector<std::string> args{binary};
+        if (!options.config_file.empty()) {
+            args.push_back(options.config_file);
+        }
+        args.insert(args.end(), {"--port", options.tls ? "0" : std::to_string(port)});
+        if (options.tls) {
+            args.insert(args.end(), {"--tls-port", std::to_string(port)});
+        }
+        args.insert(args.end(),
+                    {"--bind",
+                     "127.0.0.1",
+                     "--save",
+                     "",
+                     "--appendonly",
+                     "no",
+                     "--daemonize",
+                     "no",
+                     "--loglevel",
+                     "warning"});
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) {
@@ -121,7 +150,7 @@ public:
         }
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
-            if (redis_answers(port)) {
+            if (options.tls ? tcp_accepts(port) : redis_answers(port)) {
                 return true;
             }
             int status = 0;
@@ -167,6 +196,48 @@ private:
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
 };
+
+/// A fresh directory under $TMPDIR, removed with everything in it.
+class temp_dir {
+public:
+    temp_dir() {
+        auto pattern = (std::filesystem::temp_directory_path() / "gyre-redis-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) != nullptr) {
+            path_ = pattern;
+        }
+    }
+
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    ~temp_dir() {
+        std::error_code ignored;
+        if (!path_.empty()) {
+            std::filesystem::remove_all(path_, ignored);
+        }
+    }
+
+    bool ok() const noexcept { return !path_.empty(); }
+
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+    void write(const std::string& name, const std::string& content) const {
+        std::ofstream(file(name)) << content;
+    }
+
+    std::string read(const std::string& name) const {
+        std::ifstream in(file(name));
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+
+private:
+    std::filesystem::path path_;
+};
+
+/// Runs a shell command (paths come from temp_dir, so no quoting issues); true on exit 0.
+inline bool shell(const std::string& command) {
+    return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
 
 /// Runs `context` until `done()` or the timeout; returns done().
 inline bool run_until(boost::asio::io_context& context,
