@@ -6,12 +6,14 @@
 //             --conns N --rate R --duration S --payload BYTES --api-key KEY
 //             [--server-pid PID] [--procs K] [--channel C] [--token JWT] [--pub-conns P]
 //             [--concurrency X] [--settle S] [--drain S] [--connect-timeout S] [--verbose]
+//             [--publish-port P]
 //
 // N client connections each send, in one frame, Command{id:1, connect:{}} and
 // Command{id:2, subscribe:{channel}} (Protobuf: varint-length-delimited; JSON: newline-separated)
 // and wait for both replies. Once all are subscribed (and --settle seconds later), the parent
 // process POSTs /api/publish at R publications per second for S seconds over keep-alive
-// HTTP/1.1 connections (one request in flight each), with the data
+// HTTP/1.1 connections (one request in flight each; to --publish-port, default the WebSocket
+// port: another node of a cluster measures cross-node delivery), with the data
 // {"t":<CLOCK_MONOTONIC ns>,"s":<seq>,"pad":"xx…"} padded so that it is BYTES long. Every
 // connection decodes each Push → Publication → data (the same JSON bytes in both encodings),
 // records the latency from t, counts the delivery, and counts publications that arrive after a
@@ -100,6 +102,7 @@ enum class encoding { json, protobuf };
 struct options {
     std::string host = "127.0.0.1";
     int port = 8000;
+    int publish_port = 0; // 0: the WebSocket port
     std::string path = "/connection/websocket";
     std::string publish_path = "/api/publish";
     std::string channel = "bench";
@@ -158,7 +161,7 @@ void usage() {
                  "  [--proto protobuf|json] [--conns N] [--rate R] [--duration S] [--payload B]\n"
                  "  [--api-key KEY] [--server-pid PID] [--procs K] [--channel C] [--token JWT]\n"
                  "  [--publish-path /api/publish] [--pub-conns P] [--concurrency X] [--settle S]\n"
-                 "  [--drain S] [--connect-timeout S] [--verbose]\n"
+                 "  [--drain S] [--connect-timeout S] [--publish-port P] [--verbose]\n"
               << std::flush;
     std::_Exit(0);
 }
@@ -191,6 +194,8 @@ bool apply_flag(options& o, std::string_view f, const std::string& v) {
         o.channel = v;
     } else if (f == "--token") {
         o.token = v;
+    } else if (f == "--publish-port") {
+        o.publish_port = number<int>(f, v);
     } else if (f == "--publish-path") {
         o.publish_path = v;
     } else if (f == "--pub-conns") {
@@ -243,6 +248,9 @@ options parse_args(int argc, char** argv) {
         !json_plain(o.token) || !json_plain(o.api_key) ||
         o.api_key.find_first_of("\r\n") != std::string::npos) {
         die("channel, token or API key contains characters this tool does not escape");
+    }
+    if (o.publish_port == 0) {
+        o.publish_port = o.port;
     }
     if (o.pub_conns == 0) {
         o.pub_conns = std::clamp(static_cast<int>(o.rate / 10), 4, 128);
@@ -1174,7 +1182,7 @@ public:
         , conns_(static_cast<std::size_t>(o.pub_conns)) {
         ep_ = epoll_create1(EPOLL_CLOEXEC);
         head_ = "POST " + o.publish_path + " HTTP/1.1\r\nHost: " + o.host + ":" +
-                std::to_string(o.port) + "\r\nContent-Type: application/json\r\n";
+                std::to_string(o.publish_port) + "\r\nContent-Type: application/json\r\n";
         if (!o.api_key.empty()) {
             head_ += "X-API-Key: " + o.api_key + "\r\n";
         }
@@ -1182,7 +1190,7 @@ public:
         for (std::size_t i = 0; i < conns_.size(); ++i) {
             if (!open(i)) {
                 die("cannot connect to the publish endpoint " + o.host + ":" +
-                    std::to_string(o.port) + ": " + errno_text());
+                    std::to_string(o.publish_port) + ": " + errno_text());
             }
         }
     }
@@ -1259,7 +1267,7 @@ private:
         setsockopt(p.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         sockaddr_in a{};
         a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<std::uint16_t>(o_.port));
+        a.sin_port = htons(static_cast<std::uint16_t>(o_.publish_port));
         inet_pton(AF_INET, o_.host.c_str(), &a.sin_addr);
         if (connect(p.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
             ::close(p.fd);
@@ -1684,6 +1692,7 @@ int main(int argc, char** argv) {
     j += R"("mode":"fanout","tool":"ws_fanout","proto":"v2","encoding":)";
     j += o.enc == encoding::protobuf ? R"("protobuf")" : R"("json")";
     j += ",\"url\":" + json_string("ws://" + o.host + ":" + std::to_string(o.port) + o.path);
+ j += ",\"publish_port\":" + std::to_string(o.publish_port);
     j += ",\"connections_target\":" + std::to_string(o.conns);
     j += ",\"connections\":" + std::to_string(t.ready);
     j += ",\"subscribed\":" + std::to_string(t.ready);

@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "core/uuid.hpp"
+#include "engine/redis/cluster.hpp"
 #include "engine/redis/connection.hpp"
 #include "engine/redis/sharding.hpp"
 #include "engine/redis/subscriber.hpp"
@@ -20,12 +21,13 @@ namespace pc = protocol::client;
 namespace rd = engine::redis;
 
 // Appends to the channel's stream and publishes in one step, so that every node sees the
-// publications of a channel in offset order. KEYS: stream, meta, idempotency result ("" for
-// none). ARGV: payload, history size, history ttl s, PUB/SUB channel, meta ttl s (0 = keep),
-// epoch to use if the stream has none, result ttl s, version, version epoch.
+// publications of a channel in offset order. KEYS: stream, meta, idempotency result (always a
+// key of the channel's slot, for Redis Cluster; used only when ARGV[10] is '1'). ARGV: payload,
+// history size, history ttl s, PUB/SUB channel, meta ttl s (0 = keep), epoch to use if the
+// stream has none, result ttl s, version, version epoch, idempotent (0/1).
 // Returns {offset, epoch, suppressed(0/1)}.
 constexpr const char* publish_with_history = R"lua(
-if KEYS[3] ~= '' then
+if ARGV[10] == '1' then
   local cached = redis.call('hmget', KEYS[3], 's', 'e')
   if cached[1] then return {tonumber(cached[1]), cached[2], 1} end
 end
@@ -47,7 +49,7 @@ if offset == 1 then redis.call('del', KEYS[1]) end
 redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[2], offset, 'd', ARGV[1])
 redis.call('expire', KEYS[1], ARGV[3])
 redis.call('publish', ARGV[4], '__p1:' .. offset .. ':' .. epoch .. '__' .. ARGV[1])
-if KEYS[3] ~= '' then
+if ARGV[10] == '1' then
   redis.call('hset', KEYS[3], 's', offset, 'e', epoch)
   redis.call('expire', KEYS[3], ARGV[7])
 end
@@ -130,10 +132,29 @@ public:
         std::string described;
         for (const auto& address : options.addresses) {
             instance inst;
+            inst.cluster = address.is_cluster();
+            // In a cluster a plain SUBSCRIBE on one node hears PUBLISH made on any node.
+            rd::address pubsub_address = address;
+            pubsub_address.mode = rd::address_mode::standalone;
+            std::vector<rd::address> seeds;
+            for (const auto& seed : address.seeds) {
+                rd::address a = pubsub_address;
+                a.host = seed.host;
+                a.port = seed.port;
+                seeds.push_back(std::move(a));
+            }
             for (std::size_t i = 0; i < n.shards().size(); ++i) {
                 auto& ctx = n.shards().at(i).context();
-                auto c = rd::connection::create(ctx, address);
-                auto s = rd::subscriber::create(ctx, address);
+                command_link c;
+                if (inst.cluster) {
+                    c.cluster = rd::cluster_connection::create(ctx, seeds);
+                    c.cluster->start();
+                } else {
+                    c.single = rd::connection::create(ctx, address);
+                    watch(*c.single);
+                    c.single->start();
+                }
+                auto s = rd::subscriber::create(ctx, pubsub_address);
                 s->on_message([this, i](std::string_view channel, std::string_view payload) {
                     if (channel == control_channel_) {
                         on_control(i, payload);
@@ -145,9 +166,7 @@ public:
                     // Control messages go out over any instance, so every instance is heard.
                     s->subscribe(std::vector<std::string>{control_channel_}); // kept on reconnect
                 }
-                watch(*c);
                 watch(*s);
-                c->start();
                 s->start();
                 inst.commands.push_back(std::move(c));
                 inst.subscribers.push_back(std::move(s));
@@ -164,7 +183,7 @@ public:
     ~redis_broker() override {
         for (auto& inst : instances_) {
             for (auto& c : inst.commands) {
-                c->stop();
+                c.stop();
             }
             for (auto& s : inst.subscribers) {
                 s->stop();
@@ -281,8 +300,8 @@ public:
             // "<sender uid>:<payload>": a node skips its own messages.
             // Round robin over the instances, as every instance carries the control channel.
             auto& inst = instances_[next_control_++ % instances_.size()];
-            inst.commands[origin]->command({"PUBLISH", control_channel_, uid_ + ":" + payload},
-                                           [](rd::command_result) {});
+            inst.commands[origin].command({"PUBLISH", control_channel_, uid_ + ":" + payload},
+                                          [](rd::command_result) {});
         });
     }
 
@@ -309,10 +328,24 @@ private:
         });
     }
 
-    /// One Redis instance (one shard of the address list): a command connection and a PUB/SUB
+    /// Commands to one instance: one pipelined connection, or a cluster client routing by slot.
+    struct command_link {
+        std::shared_ptr<rd::connection> single;
+        std::shared_ptr<rd::cluster_connection> cluster;
+
+        void command(std::vector<std::string> args, rd::reply_callback done) {
+            single ? single->command(std::move(args), std::move(done))
+                   : cluster->command(std::move(args), std::move(done));
+        }
+
+        void stop() { single ? single->stop() : cluster->stop(); }
+    };
+
+    /// One Redis instance or cluster (one entry of the address list): commands and a PUB/SUB
     /// connection per Gyre shard.
     struct instance {
-        std::vector<std::shared_ptr<rd::connection>> commands;
+        bool cluster = false; ///< keys wrap the channel in a {hash tag}: one slot per channel
+        std::vector<command_link> commands;
         std::vector<std::shared_ptr<rd::subscriber>> subscribers;
     };
 
@@ -322,29 +355,33 @@ private:
                    : instances_[rd::consistent_index(channel, instances_.size())];
     }
 
-    rd::connection& commands(std::size_t origin, std::string_view channel) {
-        return *instance_for(channel).commands[origin];
+    command_link& commands(std::size_t origin, std::string_view channel) {
+        return instance_for(channel).commands[origin];
     }
 
-    std::string client_channel(std::string_view ch) const {
-        return prefix_ + ".client." + std::string(ch);
+    /// `<prefix><infix><channel>`, the channel as `{channel}` on a cluster (Centrifugo's keys).
+    std::string key(std::string_view infix, std::string_view ch) {
+        std::string out = prefix_;
+        out += infix;
+        if (instance_for(ch).cluster) {
+            out += '{';
+            out += ch;
+            out += '}';
+        } else {
+            out += ch;
+        }
+        return out;
     }
 
-    std::string stream_key(std::string_view ch) const {
-        return prefix_ + ".stream." + std::string(ch);
-    }
+    std::string client_channel(std::string_view ch) { return key(".client.", ch); }
 
-    std::string presence_data_key(std::string_view ch) const {
-        return prefix_ + ".presence.data." + std::string(ch);
-    }
+    std::string stream_key(std::string_view ch) { return key(".stream.", ch); }
 
-    std::string presence_expire_key(std::string_view ch) const {
-        return prefix_ + ".presence.expire." + std::string(ch);
-    }
+    std::string meta_key(std::string_view ch) { return key(".stream.meta.", ch); }
 
-    std::string meta_key(std::string_view ch) const {
-        return prefix_ + ".stream.meta." + std::string(ch);
-    }
+    std::string presence_data_key(std::string_view ch) { return key(".presence.data.", ch); }
+
+    std::string presence_expire_key(std::string_view ch) { return key(".presence.expire.", ch); }
 
     void on_shard(std::size_t shard, unique_function<void()> fn) {
         if (node_.shards().at(shard).is_current()) {
@@ -382,9 +419,11 @@ private:
             return;
         }
         const bool keep = options.history_enabled();
-        std::string result_key;
-        if (!options.idempotency_key.empty()) {
-            result_key = prefix_ + ".result." + p.channel + "." + options.idempotency_key;
+        // Without an idempotency key the result key is never touched, only named (same slot).
+        std::string result_key = key(".result.", p.channel);
+        const bool idempotent = !options.idempotency_key.empty();
+        if (idempotent) {
+            result_key += "." + options.idempotency_key;
         }
         std::vector<std::string> args{"EVAL",
                                       publish_with_history,
@@ -400,7 +439,8 @@ private:
                                       new_epoch(),
                                       "300", // Centrifuge keeps idempotent results for 5 minutes
                                       std::to_string(options.version),
-                                      options.version_epoch};
+                                      options.version_epoch,
+                                      idempotent ? "1" : "0"};
         conn.command(std::move(args), [done = std::move(done)](rd::command_result r) mutable {
             publish_result out;
             const auto& v = r.value;
@@ -506,7 +546,11 @@ private:
             return;
         }
         pc::push p;
-        p.channel = std::string(channel.substr(client_prefix.size()));
+        auto name = channel.substr(client_prefix.size());
+        if (name.size() >= 2 && name.front() == '{' && name.back() == '}') {
+            name = name.substr(1, name.size() - 2); // a cluster's hash-tagged channel
+        }
+        p.channel = std::string(name);
         std::string except_client;
         std::string epoch;
         if (detail::is_gyre_push(payload)) {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { api, eventually, post, startApiServer, userToken } from './lib/api.mjs';
 import { client, decode } from './lib/clients.mjs';
-import { redisCommand, startRedis } from './lib/redis.mjs';
+import { redisCommand, startRedis, startRedisCluster } from './lib/redis.mjs';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
 
@@ -294,5 +294,47 @@ describe('redis engine, channels sharded over three instances', () => {
       if (owner.get(ch) === down) assert.equal(r.json?.error?.code, 100, r.text);
       else assert.equal(r.json?.error, undefined, r.text);
     }
+  });
+});
+
+describe('redis engine on a Redis Cluster', () => {
+  test('two nodes on a three-master cluster: delivery, history, presence, keys hash-tagged', async (t) => {
+    const nodes = await startRedisCluster(t);
+    const prefix = `gyrec${nodes[0].port}`;
+    const engine = {
+      type: 'redis',
+      redis: { address: [`redis+cluster://127.0.0.1:${nodes[0].port}?addr=127.0.0.1:${nodes[1].port}`], prefix },
+    };
+    const channel = {
+      without_namespace: { ...open },
+      namespaces: [{ name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true,
+        presence: true, allow_presence_for_subscriber: true }],
+    };
+    const a = await startApiServer(t, { engine, channel });
+    const b = await startApiServer(t, { engine, channel });
+    const channels = Array.from({ length: 9 }, (_, i) => `hist:k${i}`);
+    const subs = [];
+    for (const ch of channels) subs.push(await subscriber(t, a.port, ch, { user: `u-${ch}`, protobuf: ch.endsWith('1') }));
+    for (const ch of channels) {
+      for (let n = 1; n <= 2; n += 1) await ok(b.port, 'publish', { channel: ch, data: { ch, n } });
+    }
+    await eventually(() => subs.every((s) => s.pubs.length === 2), { what: 'two publications per channel on node A' });
+    subs.forEach((s, i) => assert.deepEqual(s.pubs, [1, 2].map((n) => ({ offset: n, data: { ch: channels[i], n } }))));
+    // Each channel's keys share one slot ({channel}), and the channels cover every master.
+    const holders = new Set();
+    for (const [i, node] of nodes.entries()) {
+      const keys = await redisCommand(node.port, 'KEYS', `${prefix}.stream.*`);
+      for (const k of keys) assert.match(k, /\.stream\.(meta\.)?\{hist:k\d\}$/);
+      if (keys.length > 0) holders.add(i);
+    }
+    assert.equal(holders.size, 3, 'streams on every master');
+    for (const ch of channels) {
+      const h = await ok(a.port, 'history', { channel: ch, limit: -1 });
+      assert.deepEqual(h.publications.map((p) => p.data.n), [1, 2]);
+      const p = await ok(b.port, 'presence_stats', { channel: ch });
+      assert.deepEqual(p, { num_clients: 1, num_users: 1 });
+    }
+    const again = await ok(b.port, 'publish', { channel: channels[0], data: { x: 1 }, idempotency_key: 'k1' });
+    assert.deepEqual(await ok(a.port, 'publish', { channel: channels[0], data: { x: 1 }, idempotency_key: 'k1' }), again);
   });
 });

@@ -1,7 +1,10 @@
 // A real redis-server on a free loopback port for a test: no persistence, stopped by pid when
 // the test ends, waited for with a timeout.
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { freePort, waitFor } from './gyre.mjs';
 
 function ping(port) {
@@ -20,10 +23,10 @@ function ping(port) {
  * `dir` (a folder the test owns) turns on the append-only file there, so data survives a
  * restart on the same port and dir; without it nothing is kept.
  */
-export async function startRedis(t, { port, dir } = {}) {
+export async function startRedis(t, { port, dir, args = [] } = {}) {
   const p = port ?? await freePort();
   const persistence = dir ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence],
+  const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const redis = { port: p, proc, exited: null, output: '' };
   proc.stdout.on('data', (d) => { redis.output += d.toString(); });
@@ -86,4 +89,31 @@ export function redisCommand(port, ...args) {
     sock.on('error', reject);
     sock.on('close', () => reject(new Error(`redis closed the connection on ${args[0]}`))); // no-op once settled
   });
+}
+
+/**
+ * A three-master Redis Cluster (no replicas) on free loopback ports, created with
+ * `redis-cli --cluster create`; resolves once every node reports cluster_state:ok.
+ */
+export async function startRedisCluster(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gyre-cluster-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const nodes = [];
+  for (let i = 0; i < 3; i += 1) {
+    const busPort = await freePort(); // the default (port + 10000) may not exist
+    nodes.push(await startRedis(t, {
+      args: ['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${i}.conf`),
+        '--cluster-port', String(busPort), '--cluster-node-timeout', '2000', '--dir', dir],
+    }));
+  }
+  await new Promise((resolve, reject) => {
+    execFile('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
+      '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20000 },
+    (err, stdout, stderr) => (err ? reject(new Error(`cluster create: ${err.message}\n${stdout}${stderr}`)) : resolve()));
+  });
+  for (const n of nodes) {
+    await waitFor(async () => String(await redisCommand(n.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+      { timeoutMs: 15000, what: `cluster_state:ok on ${n.port}` });
+  }
+  return nodes;
 }
