@@ -135,7 +135,9 @@ public:
             inst.cluster = address.is_cluster();
             // In a cluster a plain SUBSCRIBE on one node hears PUBLISH made on any node.
             rd::address pubsub_address = address;
-            pubsub_address.mode = rd::address_mode::standalone;
+            if (inst.cluster) {
+                pubsub_address.mode = rd::address_mode::standalone; // the first seed
+            }
             std::vector<rd::address> seeds;
             for (const auto& seed : address.seeds) {
                 rd::address a = pubsub_address;

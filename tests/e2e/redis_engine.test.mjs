@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { api, eventually, post, startApiServer, userToken } from './lib/api.mjs';
 import { client, decode } from './lib/clients.mjs';
-import { redisCommand, startRedis, startRedisCluster } from './lib/redis.mjs';
+import { redisCommand, startRedis, startRedisCluster, startRedisSentinel } from './lib/redis.mjs';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
 
@@ -336,5 +336,39 @@ describe('redis engine on a Redis Cluster', () => {
     }
     const again = await ok(b.port, 'publish', { channel: channels[0], data: { x: 1 }, idempotency_key: 'k1' });
     assert.deepEqual(await ok(a.port, 'publish', { channel: channels[0], data: { x: 1 }, idempotency_key: 'k1' }), again);
+  });
+});
+
+describe('redis engine through Sentinel', () => {
+  test('after a failover both nodes follow the new master: nobody is left deaf', async (t) => {
+    const { replica, sentinel, masterPort } = await startRedisSentinel(t);
+    const engine = {
+      type: 'redis',
+      redis: { address: [`redis+sentinel://127.0.0.1:${sentinel.port}?sentinel_master_name=mymaster`], prefix: `gyres${sentinel.port}` },
+    };
+    const channel = { without_namespace: { ...open },
+      namespaces: [{ name: 'hist', ...open, history_size: 50, history_ttl: '300s', force_recovery: true }] };
+    const a = await startApiServer(t, { engine, channel, health: { enabled: true } });
+    const b = await startApiServer(t, { engine, channel, health: { enabled: true } });
+    const sub = await subscriber(t, a.port, 'hist:f');
+    await ok(b.port, 'publish', { channel: 'hist:f', data: { n: 1 } });
+    await eventually(() => sub.pubs.length === 1, { what: 'a publication before the failover' });
+    await redisCommand(sentinel.port, 'SENTINEL', 'FAILOVER', 'mymaster');
+    await eventually(async () => (await masterPort()) === replica.port, { what: 'the replica promoted', timeoutMs: 15000 });
+    // Both nodes' PUB/SUB connections move to the new master (a subscriber left on the old
+    // one would go deaf once it is gone).
+    await eventually(async () => {
+      const clients = String(await redisCommand(replica.port, 'CLIENT', 'LIST'));
+      return (clients.match(/cmd=subscribe/g) || []).length >= 2;
+    }, { what: 'both nodes subscribed on the new master', timeoutMs: 15000 });
+    let n = 2;
+    await eventually(async () => {
+      const r = await api(b.port, 'publish', { channel: 'hist:f', data: { n } });
+      if (r.json?.error === undefined) n += 1;
+      return sub.pubs.some((p) => p.data.n >= 2);
+    }, { what: 'a publication after the failover on node A', timeoutMs: 15000 });
+    const last = n - 1;
+    await eventually(() => sub.pubs.at(-1)?.data.n === last, { what: 'every publication made after the failover' });
+    assert.equal((await fetch(`http://127.0.0.1:${a.port}/health`)).status, 200);
   });
 });

@@ -23,11 +23,13 @@ function ping(port) {
  * `dir` (a folder the test owns) turns on the append-only file there, so data survives a
  * restart on the same port and dir; without it nothing is kept.
  */
-export async function startRedis(t, { port, dir, args = [] } = {}) {
+export async function startRedis(t, { port, dir, args = [], configFile } = {}) {
   const p = port ?? await freePort();
   const persistence = dir ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const proc = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = configFile
+    ? [configFile, '--port', String(p), '--bind', '127.0.0.1', ...args] // a sentinel: its own file
+    : ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence, ...args];
+  const proc = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   const redis = { port: p, proc, exited: null, output: '' };
   proc.stdout.on('data', (d) => { redis.output += d.toString(); });
   proc.stderr.on('data', (d) => { redis.output += d.toString(); });
@@ -116,4 +118,28 @@ export async function startRedisCluster(t) {
       { timeoutMs: 15000, what: `cluster_state:ok on ${n.port}` });
   }
   return nodes;
+}
+
+/**
+ * A master, one replica and one Sentinel watching them as "mymaster" (quick failure detection),
+ * resolved once the Sentinel knows the replica.
+ */
+export async function startRedisSentinel(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gyre-sentinel-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const master = await startRedis(t);
+  const replica = await startRedis(t, { args: ['--replicaof', '127.0.0.1', String(master.port)] });
+  await waitFor(async () => String(await redisCommand(replica.port, 'INFO', 'replication')).includes('master_link_status:up'),
+    { timeoutMs: 10000, what: 'the replica to sync' });
+  const conf = path.join(dir, 'sentinel.conf');
+  fs.writeFileSync(conf, [
+    `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+    'sentinel down-after-milliseconds mymaster 1000',
+    'sentinel failover-timeout mymaster 5000',
+    `dir ${dir}`, ''].join('\n'));
+  const sentinel = await startRedis(t, { configFile: conf, args: ['--sentinel'] });
+  await waitFor(async () => JSON.stringify(await redisCommand(sentinel.port, 'SENTINEL', 'replicas', 'mymaster'))
+    .includes(String(replica.port)), { timeoutMs: 10000, what: 'the sentinel to find the replica' });
+  const masterPort = async () => Number((await redisCommand(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', 'mymaster'))[1]);
+  return { master, replica, sentinel, masterPort };
 }
