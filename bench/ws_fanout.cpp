@@ -1692,7 +1692,7 @@ int main(int argc, char** argv) {
     j += R"("mode":"fanout","tool":"ws_fanout","proto":"v2","encoding":)";
     j += o.enc == encoding::protobuf ? R"("protobuf")" : R"("json")";
     j += ",\"url\":" + json_string("ws://" + o.host + ":" + std::to_string(o.port) + o.path);
- j += ",\"publish_port\":" + std::to_string(o.publish_port);
+    j += ",\"publish_port\":" + std::to_string(o.publish_port);
     j += ",\"connections_target\":" + std::to_string(o.conns);
     j += ",\"connections\":" + std::to_string(t.ready);
     j += ",\"subscribed\":" + std::to_string(t.ready);

@@ -1,15 +1,13 @@
 #include "app/application.hpp"
 
 #include "api/executor.hpp"
+#include "app/engine_setup.hpp"
 #include "app/logging.hpp"
 #include "auth/jwks.hpp"
 #include "config/live.hpp"
 #include "core/log.hpp"
 #include "core/uuid.hpp"
-#include "engine/redis/address.hpp"
-#include "node/nats_broker.hpp"
 #include "node/node.hpp"
-#include "node/redis_broker.hpp"
 #include "runtime/shard_set.hpp"
 #include "server/api_routes.hpp"
 #include "server/http_server.hpp"
@@ -197,57 +195,17 @@ int run_server(const config::load_options& options) {
     const std::string node_name =
         cfg->node_name.empty() ? net::ip::host_name() + "_" + std::to_string(cfg->http_server.port)
                                : cfg->node_name;
-    node::node::broker_factory make_broker;
-    if (cfg->engine.type == "redis") {
-        node::redis_broker_options redis;
-        redis.prefix = cfg->engine.redis_prefix;
-        for (const auto& text : cfg->engine.redis_address) {
-            auto parsed = engine::redis::parse_address(text);
-            if (const auto* err = std::get_if<engine::redis::address_error>(&parsed)) {
-                GYRE_LOG_ERROR("engine.redis.address: {}", err->message);
-                return 1;
-            }
-            redis.addresses.push_back(std::get<engine::redis::address>(std::move(parsed)));
-        }
-        if (redis.addresses.empty()) {
-            GYRE_LOG_ERROR("engine.redis.address: at least one address is needed");
-            return 1;
-        }
-        make_broker = [redis = std::move(redis)](node::node& n) {
-            return node::make_redis_broker(n, redis);
-        };
+    auto planned = plan_engines(*cfg);
+    if (const auto* err = std::get_if<std::string>(&planned)) {
+        GYRE_LOG_ERROR("{}", *err);
+        return 1;
     }
-    if (cfg->broker.enabled && cfg->broker.type == "nats") {
-        // NATS carries PUB/SUB and control; presence stays in memory (Centrifugo's default).
-        const auto& nats = cfg->tree.at("broker").at("nats").as_object();
-        for (const char* key : {"tls", "raw_mode"}) {
-            if (nats.at(key).at("enabled").as_bool()) {
-                GYRE_LOG_ERROR("broker.nats.{}.enabled: not available in this build yet", key);
-                return 1;
-            }
-        }
-        if (cfg->engine.type == "redis") {
-            GYRE_LOG_WARN("broker.type nats: presence is kept in memory on each node, not in "
-                          "engine.redis, in this build");
-        }
-        if (nats.at("allow_wildcards").as_bool()) {
-            GYRE_LOG_WARN("broker.nats.allow_wildcards is not available in this build yet");
-        }
-        node::nats_broker_options nats_options;
-        nats_options.url = cfg->broker.nats_url.empty() ? nats_options.url : cfg->broker.nats_url;
-        nats_options.prefix = cfg->broker.nats_prefix;
-        nats_options.dial_timeout =
-            std::chrono::duration_cast<std::chrono::milliseconds>(cfg->broker.nats_dial_timeout);
-        nats_options.write_timeout =
-            std::chrono::duration_cast<std::chrono::milliseconds>(cfg->broker.nats_write_timeout);
-        make_broker = [nats_options](node::node& n) {
-            return node::make_nats_broker(n, nats_options);
-        };
-    }
+    const auto& plan = std::get<engine_plan>(planned);
     // A broker that cannot connect at start-up stops it, as in Centrifugo.
     std::optional<node::node> hub_node_storage;
     try {
-        hub_node_storage.emplace(shards, make_broker);
+        hub_node_storage.emplace(shards, plan.broker);
+        apply_presence(plan, *hub_node_storage);
     } catch (const std::exception& e) {
         GYRE_LOG_ERROR("error initializing broker: {}", e.what());
         return 1;
@@ -275,9 +233,6 @@ int run_server(const config::load_options& options) {
         });
     const std::string node_uid = random_uuid();
     hub_node.set_identity(node_uid, node_name, GYRE_VERSION);
-    hub_node.set_presence_ttl(
-        std::max(std::chrono::seconds(1),
-                 std::chrono::duration_cast<std::chrono::seconds>(cfg->engine.redis_presence_ttl)));
     auto api_executor = std::make_shared<api::executor>(ctx, node_uid);
     routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
     std::vector<server::listener> listeners{
@@ -301,11 +256,12 @@ int run_server(const config::load_options& options) {
     connections.start();
     shards.start();
 
-    GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={}",
+    GYRE_LOG_INFO("starting gyre version={} node={} shards={} engine={} {}",
                   GYRE_VERSION,
                   node_name,
                   shards.size(),
-                  cfg->engine.type);
+                  cfg->engine.type,
+                  plan.describe);
     if (!options.file.empty() && loaded.file_found) {
         GYRE_LOG_INFO("using config file path={}", options.file);
     }

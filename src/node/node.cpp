@@ -211,6 +211,7 @@ node::node(runtime::shard_set& shards, std::unique_ptr<broker> b)
         }));
         states_.push_back(std::make_unique<shard_state>());
     }
+    presence_store_ = broker_->keeps_presence() ? broker_.get() : nullptr;
 }
 
 node::node(runtime::shard_set& shards, const broker_factory& make_broker)
@@ -218,6 +219,12 @@ node::node(runtime::shard_set& shards, const broker_factory& make_broker)
     if (make_broker) {
         broker_ = make_broker(*this);
     }
+    presence_store_ = broker_->keeps_presence() ? broker_.get() : nullptr;
+}
+
+void node::use_presence_store(std::unique_ptr<broker> store) {
+    presence_owner_ = std::move(store);
+    presence_store_ = presence_owner_.get();
 }
 
 node::~node() = default;
@@ -391,8 +398,8 @@ void node::fan_out(const hub::prepared_push_ptr& p) {
 void node::presence_add(const std::string& channel,
                         const std::string& client,
                         protocol::client::client_info info) {
-    if (broker_->keeps_presence()) {
-        broker_->presence_add(current_shard(), channel, client, info, presence_ttl_);
+    if (presence_store_ != nullptr) {
+        presence_store_->presence_add(current_shard(), channel, client, info, presence_ttl_);
         return;
     }
     on_home(home(channel), [this, channel, client, info = std::move(info)]() mutable {
@@ -403,8 +410,8 @@ void node::presence_add(const std::string& channel,
 }
 
 void node::presence_remove(const std::string& channel, const std::string& client) {
-    if (broker_->keeps_presence()) {
-        broker_->presence_remove(current_shard(), channel, client);
+    if (presence_store_ != nullptr) {
+        presence_store_->presence_remove(current_shard(), channel, client);
         return;
     }
     on_home(home(channel), [this, channel, client] {
@@ -423,8 +430,8 @@ void node::presence_remove(const std::string& channel, const std::string& client
 void node::presence(std::size_t origin,
                     const std::string& channel,
                     unique_function<void(presence_map)> done) {
-    if (broker_->keeps_presence()) {
-        broker_->presence_get(origin, channel, std::move(done));
+    if (presence_store_ != nullptr) {
+        presence_store_->presence_get(origin, channel, std::move(done));
         return;
     }
     on_home(home(channel), [this, origin, channel, done = std::move(done)]() mutable {
@@ -442,15 +449,16 @@ void node::presence(std::size_t origin,
 void node::presence_stats(std::size_t origin,
                           const std::string& channel,
                           unique_function<void(presence_counts)> done) {
-    if (broker_->keeps_presence()) {
-        broker_->presence_get(origin, channel, [done = std::move(done)](presence_map m) mutable {
-            std::set<std::string> users;
-            for (const auto& [client, info] : m) {
-                users.insert(info.user);
-            }
-            done(presence_counts{static_cast<std::uint32_t>(m.size()),
-                                 static_cast<std::uint32_t>(users.size())});
-        });
+    if (presence_store_ != nullptr) {
+        presence_store_->presence_get(
+            origin, channel, [done = std::move(done)](presence_map m) mutable {
+                std::set<std::string> users;
+                for (const auto& [client, info] : m) {
+                    users.insert(info.user);
+                }
+                done(presence_counts{static_cast<std::uint32_t>(m.size()),
+                                     static_cast<std::uint32_t>(users.size())});
+            });
         return;
     }
     on_home(home(channel), [this, origin, channel, done = std::move(done)]() mutable {

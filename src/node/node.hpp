@@ -146,8 +146,15 @@ public:
     /// Any thread: whether the broker reaches its backend (always true for the memory one).
     bool broker_healthy() const noexcept { return broker_->healthy(); }
 
-    /// True when presence lives in the broker and each connection must refresh its entries.
-    bool presence_needs_refresh() const noexcept { return broker_->keeps_presence(); }
+    /// True when presence lives in a shared store and each connection must refresh its entries.
+    bool presence_needs_refresh() const noexcept { return presence_store_ != nullptr; }
+
+    /// Where presence lives (before the shards start). By default in the broker when it keeps
+    /// presence (Redis engine), else in this node's memory; Centrifugo's `presence_manager`
+    /// may choose memory, or a store of its own (a presence-only Redis broker).
+    void use_local_presence() noexcept { presence_store_ = nullptr; }
+
+    void use_presence_store(std::unique_ptr<broker> store);
 
     /// This node as the others see it (set once, before the shards start).
     void set_identity(std::string uid, std::string name, std::string version);
@@ -221,6 +228,8 @@ private:
 
     runtime::shard_set& shards_;
     std::unique_ptr<broker> broker_;
+    std::unique_ptr<broker> presence_owner_; ///< a presence store apart from the broker
+    broker* presence_store_ = nullptr;       ///< nullptr: presence in this node's memory
     std::vector<std::unique_ptr<hub::hub>> hubs_;
     peer_info identity_;
     std::chrono::seconds presence_ttl_{60};

@@ -156,6 +156,10 @@ public:
                     watch(*c.single);
                     c.single->start();
                 }
+                inst.commands.push_back(std::move(c));
+                if (options.presence_only) {
+                    continue;
+                }
                 auto s = rd::subscriber::create(ctx, pubsub_address);
                 s->on_message([this, i](std::string_view channel, std::string_view payload) {
                     if (channel == control_channel_) {
@@ -170,13 +174,13 @@ public:
                 }
                 watch(*s);
                 s->start();
-                inst.commands.push_back(std::move(c));
                 inst.subscribers.push_back(std::move(s));
             }
             instances_.push_back(std::move(inst));
             described += (described.empty() ? "" : ",") + address.describe();
         }
-        GYRE_LOG_INFO("using redis broker address={} shards={} prefix={}",
+        GYRE_LOG_INFO("using redis {} address={} shards={} prefix={}",
+                      options.presence_only ? "presence manager" : "broker",
                       described,
                       instances_.size(),
                       prefix_);

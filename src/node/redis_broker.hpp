@@ -24,6 +24,8 @@ struct redis_broker_options {
     /// client-side sharding); each channel's PUB/SUB, history and presence live on one.
     std::vector<engine::redis::address> addresses;
     std::string prefix = "centrifugo";
+    /// Only presence (Centrifugo's separate `presence_manager`): no PUB/SUB connections.
+    bool presence_only = false;
 };
 
 /// Creates the broker (its connections start at once and reconnect on their own).

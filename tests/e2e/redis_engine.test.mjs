@@ -372,3 +372,31 @@ describe('redis engine through Sentinel', () => {
     assert.equal((await fetch(`http://127.0.0.1:${a.port}/health`)).status, 200);
   });
 });
+
+describe('broker and presence_manager set separately', () => {
+  test('PUB/SUB and history on one redis, presence on another, both node-wide', async (t) => {
+    const pubsub = await startRedis(t);
+    const presence = await startRedis(t);
+    const prefix = `gyresep${pubsub.port}`;
+    const config = {
+      broker: { enabled: true, type: 'redis', redis: { address: [`127.0.0.1:${pubsub.port}`], prefix } },
+      presence_manager: { enabled: true, type: 'redis', redis: { address: [`redis://127.0.0.1:${presence.port}`], prefix } },
+      channel: { without_namespace: { ...open },
+        namespaces: [{ name: 'both', ...open, history_size: 10, history_ttl: '300s', presence: true,
+          allow_presence_for_subscriber: true }] },
+    };
+    const a = await startApiServer(t, config);
+    const b = await startApiServer(t, config);
+    const onA = await subscriber(t, a.port, 'both:x', { user: 'ann' });
+    await subscriber(t, b.port, 'both:x', { user: 'ben' });
+    await ok(b.port, 'publish', { channel: 'both:x', data: { n: 1 } });
+    await eventually(() => onA.pubs.length === 1, { what: 'the publication from node B on node A' });
+    assert.deepEqual(await ok(a.port, 'presence_stats', { channel: 'both:x' }), { num_clients: 2, num_users: 2 });
+    const keysOn = async (r) => (await redisCommand(r.port, 'KEYS', `${prefix}.*`)).sort();
+    const pubsubKeys = await keysOn(pubsub);
+    const presenceKeys = await keysOn(presence);
+    assert.ok(pubsubKeys.includes(`${prefix}.stream.both:x`), pubsubKeys.join());
+    assert.ok(pubsubKeys.every((k) => !k.includes('.presence.')), pubsubKeys.join());
+    assert.deepEqual(presenceKeys, [`${prefix}.presence.data.both:x`, `${prefix}.presence.expire.both:x`]);
+  });
+});
