@@ -302,6 +302,7 @@ config bind_and_validate(const json::object& t) {
     c.client.pong_timeout = dur(cl, "pong_timeout");
     c.client.expired_close_delay = dur(cl, "expired_close_delay");
     c.client.expired_sub_close_delay = dur(cl, "expired_sub_close_delay");
+    c.client.channel_position_check_delay = dur(cl, "channel_position_check_delay");
     c.client.stale_close_delay = dur(cl, "stale_close_delay");
     c.client.personal_channel.enabled = flag(cl, "subscribe_to_user_personal_channel.enabled");
     c.client.personal_channel.personal_channel_namespace =

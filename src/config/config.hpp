@@ -107,6 +107,7 @@ struct config {
         duration pong_timeout = std::chrono::seconds(8);
         duration expired_close_delay = std::chrono::seconds(25);
         duration expired_sub_close_delay = std::chrono::seconds(25);
+        duration channel_position_check_delay = std::chrono::seconds(40);
         duration stale_close_delay = std::chrono::seconds(10);
         std::int64_t channel_limit = 128;
         std::int64_t queue_max_size = 1048576;

@@ -85,6 +85,10 @@ public:
     /// distributed broker must be up); /health answers 503 then.
     virtual bool healthy() const noexcept { return true; }
 
+    /// False when a publication can be lost on its way to this node (PUB/SUB between nodes):
+    /// positioned subscriptions are then checked against the stream's top now and then.
+    virtual bool delivers_every_publication() const noexcept { return true; }
+
     virtual bool keeps_presence() const noexcept { return false; }
 
     /// Any shard. Adds or refreshes `client` in the channel's presence for `ttl`.

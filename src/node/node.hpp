@@ -146,6 +146,11 @@ public:
     /// Any thread: whether the broker reaches its backend (always true for the memory one).
     bool broker_healthy() const noexcept { return broker_->healthy(); }
 
+    /// Whether publications can be lost between the broker and this node.
+    bool delivers_every_publication() const noexcept {
+        return broker_->delivers_every_publication();
+    }
+
     /// True when presence lives in a shared store and each connection must refresh its entries.
     bool presence_needs_refresh() const noexcept { return presence_store_ != nullptr; }
 

@@ -240,6 +240,8 @@ public:
 
     bool healthy() const noexcept override { return links_down_.load() == 0; }
 
+    bool delivers_every_publication() const noexcept override { return false; }
+
     void presence_add(std::size_t origin,
                       const std::string& channel,
                       const std::string& client,

@@ -1313,7 +1313,43 @@ session::clock::time_point session::tick(clock::time_point now) {
         }
         next = std::min(next, next_presence_refresh_);
     }
+    const auto check_delay = c.client.channel_position_check_delay;
+    if (!ctx_.node().delivers_every_publication() && check_delay.count() > 0) {
+        const auto period = std::chrono::duration_cast<clock::duration>(check_delay);
+        if (next_position_check_ == clock::time_point{}) {
+            next_position_check_ = now + period;
+        } else if (now >= next_position_check_) {
+            next_position_check_ = now + period;
+            check_positions();
+        }
+        next = std::min(next, next_position_check_);
+    }
     return next;
+}
+
+void session::check_positions() {
+    for (const auto& [channel, sub] : subs_) {
+        if (!sub.ready || !sub.positioned) {
+            continue;
+        }
+        read_position(
+            channel,
+            recovery_request{},
+            [this, channel = channel, offset = sub.offset, epoch = sub.epoch](
+                node::history_result h) {
+                const auto it = subs_.find(channel);
+                if (h.failed || it == subs_.end() || !it->second.ready || !it->second.positioned) {
+                    return; // unreachable broker or a subscription gone: check next time
+                }
+                auto& s = it->second;
+                if (s.offset != offset || s.epoch != epoch) {
+                    return; // publications arrived meanwhile: it is moving, check next time
+                }
+                if (h.top.offset != offset || h.top.epoch != epoch) {
+                    insufficient_state(channel, s);
+                }
+            });
+    }
 }
 
 void session::check_subscription_expiry() {

@@ -211,12 +211,16 @@ private:
     bool flush_scheduled_ = false;
 
     void check_subscription_expiry();
+    /// Compares each positioned subscription with its stream's top; one that fell behind
+    /// (a publication lost between Redis and this node) is resubscribed with 2500.
+    void check_positions();
 
     clock::time_point created_ = clock::now();
     bool has_expiring_subs_ = false; ///< some subscription has expires_at: check each second
     clock::time_point next_ping_{};
     clock::time_point pong_deadline_{};
     clock::time_point next_presence_refresh_{}; ///< shared presence stores only
+    clock::time_point next_position_check_{};   ///< brokers that may drop a publication
     bool awaiting_pong_ = false;
 };
 

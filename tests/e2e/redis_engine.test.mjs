@@ -194,6 +194,24 @@ describe('redis engine, two nodes', () => {
     await ok(b.port, 'publish', { channel: 'hist:e', data: { n: 3 } });
     await eventually(() => sub.pubs.some((p) => p.data.n === 3), { what: 'publications in the new stream', timeoutMs: 10000 });
   });
+  test('a publication lost on its way to a node is found by the position check and recovered', async (t) => {
+    const redis = await startRedis(t);
+    const prefix = `gyrepos${redis.port}`;
+    const engine = { type: 'redis', redis: { address: [`127.0.0.1:${redis.port}`], prefix } };
+    const channel = { without_namespace: { ...open },
+      namespaces: [{ name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true }] };
+    const a = await startApiServer(t, { engine, channel, client: { channel_position_check_delay: '1s' } });
+    const sub = await subscriber(t, a.port, 'hist:p');
+    await ok(a.port, 'publish', { channel: 'hist:p', data: { n: 1 } });
+    await eventually(() => sub.pubs.length === 1, { what: 'the first publication' });
+    // Write the next publication into the stream without its PUB/SUB message, as if the
+    // message had been lost between Redis and the node (protobuf Publication, data = field 4).
+    const offset = await redisCommand(redis.port, 'HINCRBY', `${prefix}.stream.meta.hist:p`, 's', '1');
+    await redisCommand(redis.port, 'XADD', `${prefix}.stream.hist:p`, String(offset), 'd', '\x22\x07{"n":2}');
+    await eventually(() => sub.pubs.length === 2, { what: 'the lost publication recovered', timeoutMs: 8000 });
+    assert.deepEqual(sub.pubs[1], { offset: 2, data: { n: 2 } });
+    assert.ok(sub.subscribed.at(-1).recovered, 'resubscribed and recovered');
+  });
   test('server API user commands through node B reach the user on node A', async (t) => {
     const { a, b } = await twoNodes(t);
     const c = client(t, a.port, { token: userToken('remote-user') });
