@@ -165,7 +165,14 @@ describe('nats broker, two nodes', () => {
     // libnats reconnects and sends node A's SUB again; node B's publishes succeed again.
     await eventually(async () => (await api(b.port, 'publish', { channel: 'live', data: { n: 3 } })).json?.error === undefined,
       { what: 'publishing again once NATS is back', timeoutMs: 15000 });
-    await eventually(() => sub.pubs.some((p) => decode(p.data).n === 3), { what: 'delivery on node A after the restart', timeoutMs: 10000 });
+    // Node B may be back before node A has sent its SUB again (at most once): keep publishing
+    // until node A hears one.
+    let n = 3;
+    await eventually(async () => {
+      if (sub.pubs.some((p) => decode(p.data).n >= 3)) return true;
+      await api(b.port, 'publish', { channel: 'live', data: { n: ++n } });
+      return false;
+    }, { what: 'delivery on node A after the restart', timeoutMs: 10000 });
     assert.equal(sub.subscribed.length, 1, 'the subscription survived without resubscribing');
     assert.ok(!sub.pubs.some((p) => decode(p.data).n === 2), 'the failed publish was not delivered');
     assert.equal((await post(b.port, '/health', undefined, { method: 'GET' })).status, 200);
