@@ -9,6 +9,7 @@ import { API_KEY, api, eventually, post, startApiServer, userToken } from './lib
 import { WebSocket, client, decode } from './lib/clients.mjs';
 import { freePort, runGyre, tempDir, writeJson } from './lib/gyre.mjs';
 import { natsSubscribe, startNats } from './lib/nats.mjs';
+import { redisCommand, startRedis } from './lib/redis.mjs';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
 const channel = {
@@ -180,6 +181,28 @@ describe('nats broker, two nodes', () => {
       assert.match(n.server.output, /nats reconnected/);
       assert.equal(n.server.exited, null);
     }
+  });
+});
+
+describe('nats broker with presence in redis', () => {
+  test('NATS carries publications, the engine\'s Redis keeps node-wide presence', async (t) => {
+    const nats = await startNats(t);
+    const redis = await startRedis(t);
+    const prefix = `gyrenr${nats.port}`;
+    const config = {
+      channel: { without_namespace: { ...open, presence: true, allow_presence_for_subscriber: true } },
+      engine: { type: 'redis', redis: { address: [`127.0.0.1:${redis.port}`], prefix } },
+      broker: { enabled: true, type: 'nats', nats: { url: nats.url, prefix } },
+    };
+    const a = await startApiServer(t, config);
+    const b = await startApiServer(t, config);
+    const onA = await subscriber(t, a.port, 'mixed', { user: 'ann' });
+    await subscriber(t, b.port, 'mixed', { user: 'ben' });
+    await ok(b.port, 'publish', { channel: 'mixed', data: { n: 1 } });
+    await eventually(() => onA.pubs.length === 1, { what: 'the publication over NATS' });
+    assert.deepEqual(await ok(a.port, 'presence_stats', { channel: 'mixed' }), { num_clients: 2, num_users: 2 });
+    assert.deepEqual((await redisCommand(redis.port, 'KEYS', `${prefix}.*`)).sort(),
+      [`${prefix}.presence.data.mixed`, `${prefix}.presence.expire.mixed`]);
   });
 });
 
