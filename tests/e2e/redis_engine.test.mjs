@@ -25,7 +25,7 @@ async function twoNodes(t, { instances = 1, dir } = {}) {
     without_namespace: { ...open },
     namespaces: [
       { name: 'hist', ...open, history_size: 20, history_ttl: '300s', force_recovery: true },
-      { name: 'pres', ...open, presence: true, allow_presence_for_subscriber: true },
+      { name: 'pres', ...open, presence: true, allow_presence_for_subscriber: true, join_leave: true, force_push_join_leave: true },
     ],
   };
   const a = await startApiServer(t, { engine, channel, health: { enabled: true } });
@@ -228,6 +228,10 @@ describe('redis engine, two nodes', () => {
     await ok(b.port, 'publish', { channel: 'pushed', data: { via: 'b' } });
     await eventually(() => pubs.length === 1, { what: 'publication on the pushed channel' });
     assert.deepEqual(pubs[0], { via: 'b' });
+    const unsubscribed = [];
+    c.on('unsubscribed', (ctx) => unsubscribed.push(ctx.channel));
+    assert.deepEqual(await ok(b.port, 'unsubscribe', { user: 'remote-user', channel: 'pushed' }), {});
+    await eventually(() => unsubscribed.includes('pushed'), { what: 'the unsubscribe from node B' });
     assert.deepEqual(await ok(b.port, 'disconnect', {
       user: 'remote-user', disconnect: { code: 4501, reason: 'from b' },
     }), {});
@@ -268,14 +272,23 @@ describe('redis engine, two nodes', () => {
   test('presence is node-wide: clients on both nodes, seen through either', async (t) => {
     const { a, b } = await twoNodes(t);
     const onA = await subscriber(t, a.port, 'pres:room', { user: 'alice' });
-    await subscriber(t, b.port, 'pres:room', { user: 'bob', protobuf: true });
+    const joins = [];
+    const leaves = [];
+    onA.s.on('join', (ctx) => joins.push(ctx.info.user));
+    onA.s.on('leave', (ctx) => leaves.push(ctx.info.user));
+    const onB = await subscriber(t, b.port, 'pres:room', { user: 'bob', protobuf: true });
+    await eventually(() => joins.includes('bob'), { what: 'bob\'s join (node B) seen on node A' });
     for (const port of [a.port, b.port]) {
       const p = await ok(port, 'presence', { channel: 'pres:room' });
       assert.deepEqual(Object.values(p.presence).map((i) => i.user).sort(), ['alice', 'bob']);
       assert.deepEqual(await ok(port, 'presence_stats', { channel: 'pres:room' }), { num_clients: 2, num_users: 2 });
     }
+    onB.c.disconnect();
+    await eventually(() => leaves.includes('bob'), { what: 'bob\'s leave (node B) seen on node A' });
+    await eventually(async () => (await ok(a.port, 'presence_stats', { channel: 'pres:room' })).num_clients === 1,
+      { what: 'bob to leave the presence' });
     onA.c.disconnect();
-    await eventually(async () => (await ok(b.port, 'presence_stats', { channel: 'pres:room' })).num_clients === 1,
+    await eventually(async () => (await ok(b.port, 'presence_stats', { channel: 'pres:room' })).num_clients === 0,
       { what: 'alice to leave the presence' });
   });
 });
