@@ -2,9 +2,11 @@
 
 #include "config/duration.hpp"
 #include "core/log.hpp"
+#include "engine/redis/cluster.hpp"
 #include "node/nats_broker.hpp"
 #include "node/redis_broker.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 namespace gyre::app {
@@ -185,6 +187,26 @@ std::variant<std::vector<rd::address>, std::string> redis_addresses(const json::
 
 namespace {
 
+/// A plain address may point at a Redis Cluster node: ask each one once (INFO cluster, bounded
+/// by its connect and io timeouts) before the shards start, as Centrifugo recognises clusters.
+void detect_clusters(std::vector<rd::address>& addresses) {
+    boost::asio::io_context probe_context;
+    for (auto& a : addresses) {
+        if (a.mode != rd::address_mode::standalone || a.is_unix()) {
+            continue;
+        }
+        rd::detect_cluster(probe_context, a, [&a](rd::cluster_probe probe) {
+            if (probe.cluster_enabled) {
+                a.mode = rd::address_mode::cluster;
+                a.seeds = {{a.host, a.port}};
+                GYRE_LOG_INFO("redis {} is a cluster node: using it as a cluster seed",
+                              a.seeds.front().describe());
+            }
+        });
+    }
+    probe_context.run();
+}
+
 const json::object& section(const config::config& cfg, const char* name, const char* sub) {
     return cfg.tree.at(name).as_object().at(sub).as_object();
 }
@@ -207,6 +229,7 @@ redis_factory(const config::config& cfg, const char* name, bool presence_only) {
     }
     node::redis_broker_options options;
     options.addresses = std::get<std::vector<rd::address>>(std::move(addresses));
+    detect_clusters(options.addresses);
     options.prefix = text(redis, "prefix");
     options.presence_only = presence_only;
     return node::node::broker_factory([options = std::move(options)](node::node& n) {

@@ -329,7 +329,7 @@ describe('redis engine, channels sharded over three instances', () => {
 });
 
 describe('redis engine on a Redis Cluster', () => {
-  test('two nodes on a three-master cluster: delivery, history, presence, keys hash-tagged', async (t) => {
+  test('two nodes on a three-master cluster (one recognising it from a plain address): delivery, history, presence, keys hash-tagged', async (t) => {
     const nodes = await startRedisCluster(t);
     const prefix = `gyrec${nodes[0].port}`;
     const engine = {
@@ -342,7 +342,10 @@ describe('redis engine on a Redis Cluster', () => {
         presence: true, allow_presence_for_subscriber: true }],
     };
     const a = await startApiServer(t, { engine, channel });
-    const b = await startApiServer(t, { engine, channel });
+    // Node B names one node with a plain address: it recognises the cluster by itself.
+    const plain = { type: 'redis', redis: { address: [`127.0.0.1:${nodes[2].port}`], prefix } };
+    const b = await startApiServer(t, { engine: plain, channel });
+    assert.match(b.server.output, /is a cluster node/);
     const channels = Array.from({ length: 9 }, (_, i) => `hist:k${i}`);
     const subs = [];
     for (const ch of channels) subs.push(await subscriber(t, a.port, ch, { user: `u-${ch}`, protobuf: ch.endsWith('1') }));
