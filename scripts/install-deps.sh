@@ -11,7 +11,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     libnats-dev
     redis-server nats-server
-    python3 curl ca-certificates procps
+    python3 curl ca-certificates openssl procps
 )
 
 missing=()
