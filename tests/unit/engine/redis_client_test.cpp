@@ -27,7 +27,7 @@ address local(std::uint16_t port, std::string password = {}, std::string user = 
     return a;
 }
 
-class RedisClient : public ::testing::Test {
+class RedisClient : public ::testing::Test, protected gyre::test::redis_links {
 protected:
     void SetUp() override {
         auto binary = gyre::test::find_on_path("redis-server");
@@ -48,34 +48,14 @@ protected:
     }
 
     void TearDown() override {
-        for (auto& l : links_) {
-            l->stop();
-        }
+        stop_links();
         server_.stop();
     }
 
-    template <typename Link>
-    std::shared_ptr<Link> track(std::shared_ptr<Link> l) {
-        links_.push_back(l);
-        l->start();
-        return l;
-    }
-
-    /// Runs one command to completion.
-    command_result run_command(connection& c, std::vector<std::string> args) {
-        std::optional<command_result> result;
-        c.command(std::move(args), [&](command_result r) { result = std::move(r); });
-        EXPECT_TRUE(run_until(
-            context_, [&] { return result.has_value(); }, 5s));
-        return result.value_or(command_result{reply::make_nil(), "test: timed out"});
-    }
-
-    boost::asio::io_context context_{1};
     std::string binary_;
     std::uint16_t port_ = 0;
     std::vector<std::string> extra_;
     gyre::test::redis_process server_;
-    std::vector<std::shared_ptr<gyre::engine::redis::link>> links_;
 };
 
 TEST_F(RedisClient, SetGetRoundTripAndErrorReplies) {

@@ -66,19 +66,8 @@ inline admin_reply admin_command(std::uint16_t port, const std::vector<std::stri
 
 /// Runs `argv` to completion (stdout/stderr to /dev/null), killing it after `timeout`.
 inline bool run_tool(std::vector<std::string> args, std::chrono::milliseconds timeout) {
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    const int rc = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
+    const pid_t pid = spawn_quiet(args[0], args, /*quiet_stderr=*/true);
+    if (pid == -1) {
         return false;
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -79,7 +79,7 @@ TEST(RedisKeySlot, CommandRouting) {
     EXPECT_EQ(command_slot({"XREAD", "COUNT", "5", "STREAMS", "s{q}", "0"}), key_slot("q"));
 }
 
-class RedisCluster : public ::testing::Test {
+class RedisCluster : public ::testing::Test, protected gyre::test::redis_links {
 protected:
     static void SetUpTestSuite() {
         if (!gyre::test::find_on_path("redis-server") || !gyre::test::find_on_path("redis-cli")) {
@@ -109,9 +109,7 @@ protected:
         for (auto& c : clusters_) {
             c->stop();
         }
-        for (auto& l : links_) {
-            l->stop();
-        }
+        stop_links();
         context_.restart();
         context_.poll(); // let posted failures and stopped handlers finish
     }
@@ -122,13 +120,6 @@ protected:
         clusters_.push_back(c);
         c->start();
         return c;
-    }
-
-    template <typename Link>
-    std::shared_ptr<Link> track(std::shared_ptr<Link> l) {
-        links_.push_back(l);
-        l->start();
-        return l;
     }
 
     command_result run(cluster_connection& c,
@@ -147,9 +138,7 @@ protected:
     static inline std::string start_error_;
     static inline std::chrono::milliseconds startup_{};
 
-    boost::asio::io_context context_{1};
     std::vector<std::shared_ptr<cluster_connection>> clusters_;
-    std::vector<std::shared_ptr<gyre::engine::redis::link>> links_;
 };
 
 TEST_F(RedisCluster, StartsQuickly) {

@@ -33,7 +33,7 @@ bool reply_mentions(const reply& r, const std::string& text) {
     return false;
 }
 
-class RedisSentinel : public ::testing::Test {
+class RedisSentinel : public ::testing::Test, protected gyre::test::redis_links {
 protected:
     void SetUp() override {
         auto binary = gyre::test::find_on_path("redis-server");
@@ -45,9 +45,7 @@ protected:
     }
 
     void TearDown() override {
-        for (auto& l : links_) {
-            l->stop();
-        }
+        stop_links();
         sentinel_.stop();
         replica_.stop();
         master_.stop();
@@ -116,22 +114,6 @@ protected:
         return a;
     }
 
-    template <typename Link>
-    std::shared_ptr<Link> track(std::shared_ptr<Link> l) {
-        links_.push_back(l);
-        l->start();
-        return l;
-    }
-
-    command_result run_command(connection& c, std::vector<std::string> args) {
-        std::optional<command_result> result;
-        c.command(std::move(args), [&](command_result r) { result = std::move(r); });
-        EXPECT_TRUE(run_until(
-            context_, [&] { return result.has_value(); }, 5s));
-        return result.value_or(command_result{reply::make_nil(), "test: timed out"});
-    }
-
-    boost::asio::io_context context_{1};
     std::string binary_;
     gyre::test::temp_dir dir_;
     std::uint16_t master_port_ = 0;
@@ -140,7 +122,6 @@ protected:
     gyre::test::redis_process master_;
     gyre::test::redis_process replica_;
     gyre::test::redis_process sentinel_;
-    std::vector<std::shared_ptr<gyre::engine::redis::link>> links_;
 };
 
 TEST_F(RedisSentinel, FollowsTheMasterThroughAFailover) {

@@ -3,6 +3,8 @@
 // runs an io_context until a condition holds or a deadline passes. Processes are stopped by pid.
 #pragma once
 
+#include "engine/redis/connection.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
@@ -15,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <netinet/in.h>
 #include <optional>
 #include <signal.h>
@@ -50,12 +53,18 @@ inline std::optional<std::string> find_on_path(const std::string& name) {
     return std::nullopt;
 }
 
-inline std::uint16_t free_loopback_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+/// 127.0.0.1:port as a socket address (port 0: let bind() pick one).
+inline sockaddr_in loopback_address(std::uint16_t port) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(port);
+    return addr;
+}
+
+inline std::uint16_t free_loopback_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = loopback_address(0);
     socklen_t len = sizeof addr;
     ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -66,10 +75,7 @@ inline std::uint16_t free_loopback_port() {
 /// True once something answers a RESP PING on the port (any reply, even -NOAUTH).
 inline bool redis_answers(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
+    sockaddr_in addr = loopback_address(port);
     bool ok = false;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
         timeval tv{1, 0};
@@ -86,13 +92,31 @@ inline bool redis_answers(std::uint16_t port) {
 /// True once something accepts a TCP connection on the port (a TLS listener gives no PING reply).
 inline bool tcp_accepts(std::uint16_t port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
+    sockaddr_in addr = loopback_address(port);
     const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     return ok;
+}
+
+/// posix_spawn()s `binary` with `args` (args[0] included) and stdout, plus stderr when
+/// `quiet_stderr`, sent to /dev/null; the child's pid, or -1 when it could not be spawned.
+inline pid_t
+spawn_quiet(const std::string& binary, std::vector<std::string> args, bool quiet_stderr) {
+    std::vector<char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    if (quiet_stderr) {
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    }
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc == 0 ? pid : -1;
 }
 
 struct redis_start_options {
@@ -134,18 +158,8 @@ public:
                      "--loglevel",
                      "warning"});
         args.insert(args.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& a : args) {
-            argv.push_back(a.data());
-        }
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        if (rc != 0) {
-            pid_ = -1;
+        pid_ = spawn_quiet(binary, std::move(args), /*quiet_stderr=*/false);
+        if (pid_ == -1) {
             return false;
         }
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -255,5 +269,39 @@ inline bool run_until(boost::asio::io_context& context,
     }
     return true;
 }
+
+/// The io_context, link bookkeeping and one-command helper that the Redis client, Sentinel,
+/// TLS and cluster fixtures all need; kept here once instead of copied into each fixture.
+/// Fixtures inherit it next to ::testing::Test and call stop_links() from TearDown().
+class redis_links {
+protected:
+    /// Starts `l` and keeps it, so stop_links() stops it when the test ends.
+    template <typename Link>
+    std::shared_ptr<Link> track(std::shared_ptr<Link> l) {
+        links_.push_back(l);
+        l->start();
+        return l;
+    }
+
+    /// Runs one command to completion (at most 5 s).
+    engine::redis::command_result run_command(engine::redis::connection& c,
+                                              std::vector<std::string> args) {
+        std::optional<engine::redis::command_result> result;
+        c.command(std::move(args), [&](engine::redis::command_result r) { result = std::move(r); });
+        EXPECT_TRUE(run_until(
+            context_, [&] { return result.has_value(); }, std::chrono::seconds(5)));
+        return result.value_or(
+            engine::redis::command_result{engine::redis::reply::make_nil(), "test: timed out"});
+    }
+
+    void stop_links() {
+        for (auto& l : links_) {
+            l->stop();
+        }
+    }
+
+    boost::asio::io_context context_{1};
+    std::vector<std::shared_ptr<engine::redis::link>> links_;
+};
 
 } // namespace gyre::test

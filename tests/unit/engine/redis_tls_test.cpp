@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 using gyre::test::run_until;
 using gyre::test::shell;
 
-class RedisTls : public ::testing::Test {
+class RedisTls : public ::testing::Test, protected gyre::test::redis_links {
 protected:
     void SetUp() override {
         auto binary = gyre::test::find_on_path("redis-server");
@@ -37,9 +37,7 @@ protected:
     }
 
     void TearDown() override {
-        for (auto& l : links_) {
-            l->stop();
-        }
+        stop_links();
         server_.stop();
     }
 
@@ -88,21 +86,6 @@ protected:
         return a;
     }
 
-    template <typename Link>
-    std::shared_ptr<Link> track(std::shared_ptr<Link> l) {
-        links_.push_back(l);
-        l->start();
-        return l;
-    }
-
-    command_result run_command(connection& c, std::vector<std::string> args) {
-        std::optional<command_result> result;
-        c.command(std::move(args), [&](command_result r) { result = std::move(r); });
-        EXPECT_TRUE(run_until(
-            context_, [&] { return result.has_value(); }, 5s));
-        return result.value_or(command_result{reply::make_nil(), "test: timed out"});
-    }
-
     /// Waits for the first failure of a link that must not connect; returns its last_error().
     std::string first_failure(gyre::engine::redis::link& l) {
         EXPECT_TRUE(run_until(
@@ -111,12 +94,10 @@ protected:
         return l.last_error();
     }
 
-    boost::asio::io_context context_{1};
     std::string binary_;
     gyre::test::temp_dir dir_;
     std::uint16_t port_ = 0;
     gyre::test::redis_process server_;
-    std::vector<std::shared_ptr<gyre::engine::redis::link>> links_;
 };
 
 TEST_F(RedisTls, CommandsAndPubSubOverTls) {
