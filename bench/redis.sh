@@ -17,9 +17,10 @@
 #      EVAL of Gyre's own history script (src/node/redis_broker.cpp, extracted at run time, same
 #      keys and arguments as Gyre sends), and EVALSHA of that script.
 #   2. bench/http_load against node A (closed loop, keep-alive; warm-up, then DURATION s):
-#      single publishes on 16 connections and batches of 100 on 4, to a channel without history
-#      (PUBLISH) and to one in the "hist" namespace (EVAL); the same two without history on a
-#      memory-engine node for reference.
+#      single publishes on 16 connections and batches of 100 on 4 (sequential, the API's
+#      default, and "parallel": true), to a channel without history (PUBLISH) and to one in the
+#      "hist" namespace (EVAL); single and sequential batch on a memory-engine node for
+#      reference.
 #   3. bench/ws_fanout: 100 subscribers on node A, 1,000 publications/s for LAT_DURATION s through
 #      node B's API (cross-node), then through A's own API (single node), then on a memory-engine
 #      node; latency from the publish time in each payload to its arrival.
@@ -59,7 +60,6 @@ for tool in redis-server redis-cli redis-benchmark python3 curl; do
     command -v "$tool" >/dev/null || { echo "bench: $tool not found" >&2; exit 1; }
 done
 mkdir -p "$OUT"
-TMP=$OUT
 
 if ((DO_BUILD)); then
     if [[ ! -f $BUILD/build.ninja ]]; then
@@ -194,14 +194,30 @@ start_node() { # name config port pin...
     exit 1
 }
 
+# A parallel batch body (the same bytes every request): {"commands":[100 publishes],"parallel":true}.
+parallel_body() { # file channel
+    python3 -c 'import json,sys; f,ch,pad=sys.argv[1:]
+cmds=[{"publish":{"channel":ch,"data":{"s":i,"pad":"x"*int(pad)}}} for i in range(100)]
+open(f,"w").write(json.dumps({"commands":cmds,"parallel":True},separators=(",",":")))' "$1" "$2" "$PAD"
+}
+parallel_body "$OUT/batch-parallel.json" bench0
+parallel_body "$OUT/batch-parallel-hist.json" hist:bench0
+
 # One http_load run against a node: prints http_load's JSON plus rep, name, Redis CPU and calls.
+# batch: 0 single publishes; K a sequential batch of K (Centrifugo's default); a file name: that
+# parallel batch body, 100 publishes.
 api_load() { # rep name port pid channel conns batch
     local rep=$1 name=$2 port=$3 pid=$4 channel=$5 conns=$6 batch=$7
     local c0 k0 out c1 k1 cmd
-    cmd=("${PIN_SIDE[@]}" "$HTTP_LOAD" --url "http://127.0.0.1:$port/api/publish" --api-key bench
-         --publish "$channel" --pad "$PAD" --conns "$conns" --duration "$DURATION"
+    cmd=("${PIN_SIDE[@]}" "$HTTP_LOAD" --api-key bench --conns "$conns" --duration "$DURATION"
          --warmup "$WARMUP" --server-pid "$pid")
-    ((batch > 0)) && cmd+=(--batch "$batch")
+    if [[ -f $batch ]]; then
+        cmd+=(--url "http://127.0.0.1:$port/api/batch" --body-file "$batch" --batch 100)
+        batch=100
+    else
+        cmd+=(--url "http://127.0.0.1:$port/api/publish" --publish "$channel" --pad "$PAD")
+        ((batch > 0)) && cmd+=(--batch "$batch")
+    fi
     c0=$(cpu_s "$REDIS_PID") k0=$(redis_calls)
     local perf_pid=
     if [[ ${PERF:-0} == 1 && $batch == 0 ]]; then
@@ -270,8 +286,12 @@ for rep in $(seq "$REPS"); do
     PID_A=$NODE_PID
     api_load "$rep" "single, no history (PUBLISH)" "$PORT_A" "$PID_A" bench 16 0 >>"$RESULTS"
     api_load "$rep" "single, history (EVAL)" "$PORT_A" "$PID_A" hist:bench 16 0 >>"$RESULTS"
-    api_load "$rep" "batch 100, no history (PUBLISH)" "$PORT_A" "$PID_A" bench 4 100 >>"$RESULTS"
-    api_load "$rep" "batch 100, history (EVAL)" "$PORT_A" "$PID_A" hist:bench 4 100 >>"$RESULTS"
+    api_load "$rep" "batch 100 sequential, no history (PUBLISH)" "$PORT_A" "$PID_A" bench 4 100 >>"$RESULTS"
+    api_load "$rep" "batch 100 sequential, history (EVAL)" "$PORT_A" "$PID_A" hist:bench 4 100 >>"$RESULTS"
+    api_load "$rep" "batch 100 parallel, no history (PUBLISH)" "$PORT_A" "$PID_A" "" 4 \
+        "$OUT/batch-parallel.json" >>"$RESULTS"
+    api_load "$rep" "batch 100 parallel, history (EVAL)" "$PORT_A" "$PID_A" "" 4 \
+        "$OUT/batch-parallel-hist.json" >>"$RESULTS"
 
     # 3. Delivery latency: subscribers on A; publishes through B (cross-node), then through A.
     start_node B "$OUT/node.json" "$PORT_B" "${PIN_SIDE[@]}"
