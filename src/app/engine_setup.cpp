@@ -232,6 +232,7 @@ redis_factory(const config::config& cfg, const char* name, bool presence_only) {
     detect_clusters(options.addresses);
     options.prefix = text(redis, "prefix");
     options.presence_only = presence_only;
+    options.presence_user_mapping = flag(redis, "presence_user_mapping");
     return node::node::broker_factory([options = std::move(options)](node::node& n) {
         return node::make_redis_broker(n, options);
     });

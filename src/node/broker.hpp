@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <string_view>
 
 namespace gyre::node {
 
@@ -100,7 +102,26 @@ public:
 
     virtual void presence_remove(std::size_t /*origin*/,
                                  const std::string& /*channel*/,
-                                 const std::string& /*client*/) {}
+                                 const std::string& /*client*/,
+                                 const std::string& /*user*/) {}
+
+    /// Any shard: {clients, unique users} of the channel's presence; `done` on `origin`. By
+    /// default counted from presence_get(); a store may keep the users apart to answer cheaply.
+    virtual void presence_stats(std::size_t origin,
+                                const std::string& channel,
+                                unique_function<void(std::uint32_t, std::uint32_t)> done) {
+        presence_get(origin,
+                     channel,
+                     [done = std::move(done)](
+                         std::map<std::string, protocol::client::client_info> m) mutable {
+                         std::set<std::string_view> users;
+                         for (const auto& [client, info] : m) {
+                             users.insert(info.user);
+                         }
+                         done(static_cast<std::uint32_t>(m.size()),
+                              static_cast<std::uint32_t>(users.size()));
+                     });
+    }
 
     /// Any shard: the channel's live presence; `done` on `origin` (empty when unreachable).
     virtual void

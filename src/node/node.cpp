@@ -409,9 +409,11 @@ void node::presence_add(const std::string& channel,
     });
 }
 
-void node::presence_remove(const std::string& channel, const std::string& client) {
+void node::presence_remove(const std::string& channel,
+                           const std::string& client,
+                           const std::string& user) {
     if (presence_store_ != nullptr) {
-        presence_store_->presence_remove(current_shard(), channel, client);
+        presence_store_->presence_remove(current_shard(), channel, client, user);
         return;
     }
     on_home(home(channel), [this, channel, client] {
@@ -450,14 +452,11 @@ void node::presence_stats(std::size_t origin,
                           const std::string& channel,
                           unique_function<void(presence_counts)> done) {
     if (presence_store_ != nullptr) {
-        presence_store_->presence_get(
-            origin, channel, [done = std::move(done)](presence_map m) mutable {
-                std::set<std::string> users;
-                for (const auto& [client, info] : m) {
-                    users.insert(info.user);
-                }
-                done(presence_counts{static_cast<std::uint32_t>(m.size()),
-                                     static_cast<std::uint32_t>(users.size())});
+        presence_store_->presence_stats(
+            origin,
+            channel,
+            [done = std::move(done)](std::uint32_t clients, std::uint32_t users) mutable {
+                done(presence_counts{clients, users});
             });
         return;
     }

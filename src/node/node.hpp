@@ -117,7 +117,8 @@ public:
     void presence_add(const std::string& channel,
                       const std::string& client,
                       protocol::client::client_info info);
-    void presence_remove(const std::string& channel, const std::string& client);
+    void
+    presence_remove(const std::string& channel, const std::string& client, const std::string& user);
     void presence(std::size_t origin,
                   const std::string& channel,
                   unique_function<void(presence_map)> done);

@@ -79,16 +79,46 @@ return {tonumber(meta[2] or 0), epoch, entries}
 )lua";
 
 // Presence: a HASH of client -> ClientInfo and a ZSET of client -> expiry (unix seconds),
-// Centrifuge's layout. KEYS: data, expire. ARGV: client, info, ttl s, expires at.
+// Centrifuge's layout; with user mapping also a ZSET of user -> expiry and a HASH of user ->
+// connections. KEYS: data, expire, user expire, user clients. ARGV: client, info, ttl s,
+// expires at, user, user mapping (0/1).
 constexpr const char* presence_add_script = R"lua(
+local new_client = ARGV[6] == '1' and redis.call('hexists', KEYS[1], ARGV[1]) == 0
 redis.call('zadd', KEYS[2], ARGV[4], ARGV[1])
 redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
 redis.call('expire', KEYS[1], ARGV[3])
 redis.call('expire', KEYS[2], ARGV[3])
-return 1
+if ARGV[6] == '1' then
+  if new_client then redis.call('hincrby', KEYS[4], ARGV[5], 1) end
+  redis.call('zadd', KEYS[3], ARGV[4], ARGV[5])
+  redis.call('expire', KEYS[3], ARGV[3])
+  redis.call('expire', KEYS[4], ARGV[3])
+end
 )lua";
 
-// Drops expired entries, then returns the rest. KEYS: data, expire. ARGV: now (unix s).
+// KEYS: data, expire, user expire, user clients. ARGV: client, user, user mapping (0/1).
+constexpr const char* presence_remove_script = R"lua(
+local existed = redis.call('hdel', KEYS[1], ARGV[1]) == 1
+redis.call('zrem', KEYS[2], ARGV[1])
+if ARGV[3] == '1' and existed then
+  if redis.call('hincrby', KEYS[4], ARGV[2], -1) <= 0 then
+    redis.call('hdel', KEYS[4], ARGV[2])
+    redis.call('zrem', KEYS[3], ARGV[2])
+  end
+end
+)lua";
+
+// With user mapping: purge expired clients and users, then {clients, users}.
+constexpr const char* presence_stats_script = R"lua(
+local expired = redis.call('zrangebyscore', KEYS[2], '0', ARGV[1])
+for _, c in ipairs(expired) do redis.call('hdel', KEYS[1], c) end
+redis.call('zremrangebyscore', KEYS[2], '0', ARGV[1])
+local gone = redis.call('zrangebyscore', KEYS[3], '0', ARGV[1])
+for _, u in ipairs(gone) do redis.call('hdel', KEYS[4], u) end
+redis.call('zremrangebyscore', KEYS[3], '0', ARGV[1])
+return {redis.call('hlen', KEYS[1]), redis.call('hlen', KEYS[4])}
+)lua";
+
 constexpr const char* presence_get_script = R"lua(
 local expired = redis.call('zrangebyscore', KEYS[2], '0', ARGV[1])
 for _, c in ipairs(expired) do redis.call('hdel', KEYS[1], c) end
@@ -128,7 +158,8 @@ public:
         : node_(n)
         , prefix_(std::move(options.prefix))
         , control_channel_(prefix_ + ".control")
-        , uid_(random_uuid()) {
+        , uid_(random_uuid())
+        , user_mapping_(options.presence_user_mapping) {
         std::string described;
         for (const auto& address : options.addresses) {
             instance inst;
@@ -249,32 +280,83 @@ public:
                       std::chrono::seconds ttl) override {
         std::string bytes;
         pc::protobuf::append_client_info(bytes, info);
-        on_shard(origin, [this, origin, channel, client, bytes = std::move(bytes), ttl]() mutable {
-            const auto expires =
-                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                   (std::chrono::system_clock::now() + ttl).time_since_epoch())
-                                   .count());
-            commands(origin, channel)
-                .command({"EVAL",
-                          presence_add_script,
-                          "2",
-                          presence_data_key(channel),
-                          presence_expire_key(channel),
-                          client,
-                          std::move(bytes),
-                          std::to_string(ttl.count()),
-                          expires},
-                         [](rd::command_result) {});
-        });
+        on_shard(origin,
+                 [this,
+                  origin,
+                  channel,
+                  client,
+                  user = info.user,
+                  bytes = std::move(bytes),
+                  ttl]() mutable {
+                     const auto expires = std::to_string(
+                         std::chrono::duration_cast<std::chrono::seconds>(
+                             (std::chrono::system_clock::now() + ttl).time_since_epoch())
+                             .count());
+                     commands(origin, channel)
+                         .command({"EVAL",
+                                   presence_add_script,
+                                   "4",
+                                   presence_data_key(channel),
+                                   presence_expire_key(channel),
+                                   key(".presence.user.expire.", channel),
+                                   key(".presence.user.clients.", channel),
+                                   client,
+                                   std::move(bytes),
+                                   std::to_string(ttl.count()),
+                                   expires,
+                                   std::move(user),
+                                   user_mapping_ ? "1" : "0"},
+                                  [](rd::command_result) {});
+                 });
     }
 
     void presence_remove(std::size_t origin,
                          const std::string& channel,
-                         const std::string& client) override {
-        on_shard(origin, [this, origin, channel, client] {
-            auto& conn = commands(origin, channel);
-            conn.command({"HDEL", presence_data_key(channel), client}, [](rd::command_result) {});
-            conn.command({"ZREM", presence_expire_key(channel), client}, [](rd::command_result) {});
+                         const std::string& client,
+                         const std::string& user) override {
+        on_shard(origin, [this, origin, channel, client, user] {
+            commands(origin, channel)
+                .command({"EVAL",
+                          presence_remove_script,
+                          "4",
+                          presence_data_key(channel),
+                          presence_expire_key(channel),
+                          key(".presence.user.expire.", channel),
+                          key(".presence.user.clients.", channel),
+                          client,
+                          user,
+                          user_mapping_ ? "1" : "0"},
+                         [](rd::command_result) {});
+        });
+    }
+
+    void presence_stats(std::size_t origin,
+                        const std::string& channel,
+                        unique_function<void(std::uint32_t, std::uint32_t)> done) override {
+        if (!user_mapping_) {
+            broker::presence_stats(origin, channel, std::move(done));
+            return;
+        }
+        // Users are counted in their own keys: no need to fetch every client's info.
+        on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
+            commands(origin, channel)
+                .command({"EVAL",
+                          presence_stats_script,
+                          "4",
+                          presence_data_key(channel),
+                          presence_expire_key(channel),
+                          key(".presence.user.expire.", channel),
+                          key(".presence.user.clients.", channel),
+                          unix_seconds()},
+                         [done = std::move(done)](rd::command_result r) mutable {
+                             const auto& v = r.value;
+                             if (!r.ok() || v.elements.size() != 2) {
+                                 done(0, 0);
+                                 return;
+                             }
+                             done(static_cast<std::uint32_t>(v.elements[0].integer),
+                                  static_cast<std::uint32_t>(v.elements[1].integer));
+                         });
         });
     }
 
@@ -601,7 +683,9 @@ private:
     std::string uid_;                          ///< this node, to skip its own control messages
     std::vector<instance> instances_;          ///< channels spread over them by consistent_index
     std::atomic<std::size_t> next_control_{0}; // send_control runs on any shard
-    std::atomic<int> links_down_{0};           // read by /health on any shard
+    std::atomic<int> links_down_{0};
+    bool user_mapping_ = false; ///< presence_user_mapping: users counted in their own keys // read
+                                ///< by /health on any shard
 };
 
 } // namespace

@@ -26,6 +26,9 @@ struct redis_broker_options {
     std::string prefix = "centrifugo";
     /// Only presence (Centrifugo's separate `presence_manager`): no PUB/SUB connections.
     bool presence_only = false;
+    /// Centrifugo's presence_user_mapping: a user ZSET and a user -> connections HASH per
+    /// channel, so presence_stats need not read every client's info.
+    bool presence_user_mapping = false;
 };
 
 /// Creates the broker (its connections start at once and reconnect on their own).

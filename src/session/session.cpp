@@ -482,7 +482,7 @@ void session::end_subscription(const std::string& channel) {
     subs_.erase(it);
     ctx_.node().unsubscribe(shard_, channel, this);
     if (sub.presence) {
-        ctx_.node().presence_remove(channel, client_);
+        ctx_.node().presence_remove(channel, client_, user_);
     }
     if (sub.emit_join_leave && sub.ready) {
         pc::push leave;

@@ -407,6 +407,29 @@ describe('redis engine through Sentinel', () => {
   });
 });
 
+describe('redis presence with presence_user_mapping', () => {
+  test('users are counted in their own keys, across nodes and repeated connections', async (t) => {
+    const redis = await startRedis(t);
+    const prefix = `gyreum${redis.port}`;
+    const engine = { type: 'redis', redis: { address: [`127.0.0.1:${redis.port}`], prefix, presence_user_mapping: true } };
+    const channel = { without_namespace: { ...open, presence: true, allow_presence_for_subscriber: true } };
+    const a = await startApiServer(t, { engine, channel });
+    const b = await startApiServer(t, { engine, channel });
+    const ann1 = await subscriber(t, a.port, 'um', { user: 'ann' });
+    await subscriber(t, b.port, 'um', { user: 'ann' });
+    await subscriber(t, b.port, 'um', { user: 'bob' });
+    for (const port of [a.port, b.port]) {
+      assert.deepEqual(await ok(port, 'presence_stats', { channel: 'um' }), { num_clients: 3, num_users: 2 });
+    }
+    assert.equal(String(await redisCommand(redis.port, 'HGET', `${prefix}.presence.user.clients.um`, 'ann')), '2');
+    ann1.c.disconnect();
+    await eventually(async () => (await ok(b.port, 'presence_stats', { channel: 'um' })).num_clients === 2,
+      { what: 'one of ann\'s connections to leave' });
+    assert.deepEqual(await ok(b.port, 'presence_stats', { channel: 'um' }), { num_clients: 2, num_users: 2 });
+    assert.equal(String(await redisCommand(redis.port, 'HGET', `${prefix}.presence.user.clients.um`, 'ann')), '1');
+  });
+});
+
 describe('broker and presence_manager set separately', () => {
   test('PUB/SUB and history on one redis, presence on another, both node-wide', async (t) => {
     const pubsub = await startRedis(t);
