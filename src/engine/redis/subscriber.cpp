@@ -54,6 +54,7 @@ void subscriber::unsubscribe(const std::vector<std::string>& channels) {
         if (wanted_.erase(channel) == 0) {
             continue;
         }
+        confirmed_.erase(channel); // from now on only a new SUBSCRIBE's ack confirms it
         to_subscribe_.erase(channel);
         to_unsubscribe_.insert(channel);
     }
@@ -93,6 +94,7 @@ void subscriber::send_chunked(const char* verb, std::unordered_set<std::string>&
             command.emplace_back(verb);
         }
         command.push_back(channel);
+        ++in_flight_[channel];
         if (command.size() - 1 == max_channels_per_command) {
             emit();
         }
@@ -127,11 +129,17 @@ void subscriber::handle_reply(reply r) {
             --acks_outstanding_;
         }
         const std::string& channel = r.elements[1].text;
-        if (kind == "subscribe") {
-            // An unsubscribe may have been requested after this SUBSCRIBE left; it follows.
+        bool last = true;
+        if (const auto it = in_flight_.find(channel); it != in_flight_.end()) {
+            last = --it->second == 0;
+            if (last) {
+                in_flight_.erase(it);
+            }
+        }
+        if (kind == "subscribe" && last && wanted_.contains(channel)) {
             confirmed_.insert(channel);
             settle(channel, true);
-        } else {
+        } else if (kind == "unsubscribe") {
             confirmed_.erase(channel);
         }
     }
@@ -139,6 +147,7 @@ void subscriber::handle_reply(reply r) {
 
 void subscriber::handle_down(const std::string&) {
     confirmed_.clear();
+    in_flight_.clear();
     acks_outstanding_ = 0;
     // Those waiting hear of the failure (their clients get an error and retry); the wanted
     // set is subscribed again after the reconnect.

@@ -58,7 +58,10 @@ private:
     message_handler message_handler_;
     std::unordered_map<std::string, std::vector<unique_function<void(bool)>>> waiters_;
     std::unordered_set<std::string> wanted_;
-    std::unordered_set<std::string> confirmed_;
+    std::unordered_set<std::string> confirmed_; ///< wanted, acknowledged, nothing in flight
+    /// SUBSCRIBE/UNSUBSCRIBE acknowledgements still due per channel: a channel dropped and
+    /// wanted again quickly is confirmed only by the ack of its last SUBSCRIBE.
+    std::unordered_map<std::string, std::size_t> in_flight_;
     std::unordered_set<std::string> to_subscribe_;
     std::unordered_set<std::string> to_unsubscribe_;
     std::size_t acks_outstanding_ = 0;

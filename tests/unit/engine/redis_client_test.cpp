@@ -127,10 +127,46 @@ TEST_F(RedisClient, PublishReachesSubscriberAndSubscribesAreBatched) {
     EXPECT_EQ(messages[0].second, std::string("bin\0ary", 7));
 
     sub->unsubscribe({"ch7"});
-    ASSERT_TRUE(run_until(
-        context_, [&] { return !sub->is_subscribed("ch7"); }, 5s));
-    EXPECT_EQ(run_command(*pub, {"PUBLISH", "ch7", "x"}).value.integer, 0);
+    EXPECT_FALSE(sub->is_subscribed("ch7")); // at once: only a new SUBSCRIBE confirms it
     EXPECT_EQ(sub->confirmed_count(), 1199u);
+    std::int64_t receivers = 1;
+    for (int i = 0; i < 100 && receivers != 0; ++i) { // until Redis has the UNSUBSCRIBE
+        receivers = run_command(*pub, {"PUBLISH", "ch7", "x"}).value.integer;
+    }
+    EXPECT_EQ(receivers, 0);
+}
+
+TEST_F(RedisClient, ResubscribeRightAfterUnsubscribeIsConfirmedOnlyOnceRedisHasIt) {
+    // The last subscriber of a channel leaves and a new one arrives at once: the UNSUBSCRIBE
+    // and the new SUBSCRIBE both go out, and the newcomer hears "ready" only after the latter.
+    start_server();
+    auto pub = track(connection::create(context_, local(port_)));
+    auto sub = track(subscriber::create(context_, local(port_)));
+    std::vector<std::string> messages;
+    sub->on_message([&](std::string_view, std::string_view data) { messages.emplace_back(data); });
+    ASSERT_TRUE(run_until(
+        context_, [&] { return sub->state() == link_state::connected; }, 5s));
+    std::optional<bool> first;
+    sub->subscribe("room", [&](bool ok) { first = ok; });
+    ASSERT_TRUE(run_until(
+        context_, [&] { return first.has_value(); }, 5s));
+    ASSERT_TRUE(*first);
+    for (int round = 0; round < 2; ++round) {
+        std::optional<bool> again;
+        sub->unsubscribe({"room"});
+        if (round == 1) {
+            run_until(
+                context_, [] { return false; }, 20ms); // this time the UNSUBSCRIBE leaves first
+        }
+        sub->subscribe("room", [&](bool ok) { again = ok; });
+        EXPECT_FALSE(again.has_value());
+        ASSERT_TRUE(run_until(
+            context_, [&] { return again.has_value(); }, 5s));
+        ASSERT_TRUE(*again);
+        EXPECT_EQ(run_command(*pub, {"PUBLISH", "room", "hello"}).value.integer, 1) << round;
+    }
+    ASSERT_TRUE(run_until(
+        context_, [&] { return messages.size() == 2; }, 5s));
 }
 
 TEST_F(RedisClient, RestartFailsInFlightFastThenReconnectsAndResubscribes) {
