@@ -13,6 +13,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <iterator>
 
 namespace gyre::node {
 namespace {
@@ -293,19 +294,14 @@ public:
                              (std::chrono::system_clock::now() + ttl).time_since_epoch())
                              .count());
                      commands(origin, channel)
-                         .command({"EVAL",
-                                   presence_add_script,
-                                   "4",
-                                   presence_data_key(channel),
-                                   presence_expire_key(channel),
-                                   key(".presence.user.expire.", channel),
-                                   key(".presence.user.clients.", channel),
-                                   client,
-                                   std::move(bytes),
-                                   std::to_string(ttl.count()),
-                                   expires,
-                                   std::move(user),
-                                   user_mapping_ ? "1" : "0"},
+                         .command(presence_eval(presence_add_script,
+                                                channel,
+                                                {client,
+                                                 std::move(bytes),
+                                                 std::to_string(ttl.count()),
+                                                 expires,
+                                                 std::move(user),
+                                                 user_mapping_ ? "1" : "0"}),
                                   [](rd::command_result) {});
                  });
     }
@@ -316,16 +312,9 @@ public:
                          const std::string& user) override {
         on_shard(origin, [this, origin, channel, client, user] {
             commands(origin, channel)
-                .command({"EVAL",
-                          presence_remove_script,
-                          "4",
-                          presence_data_key(channel),
-                          presence_expire_key(channel),
-                          key(".presence.user.expire.", channel),
-                          key(".presence.user.clients.", channel),
-                          client,
-                          user,
-                          user_mapping_ ? "1" : "0"},
+                .command(presence_eval(presence_remove_script,
+                                       channel,
+                                       {client, user, user_mapping_ ? "1" : "0"}),
                          [](rd::command_result) {});
         });
     }
@@ -340,14 +329,7 @@ public:
         // Users are counted in their own keys: no need to fetch every client's info.
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
             commands(origin, channel)
-                .command({"EVAL",
-                          presence_stats_script,
-                          "4",
-                          presence_data_key(channel),
-                          presence_expire_key(channel),
-                          key(".presence.user.expire.", channel),
-                          key(".presence.user.clients.", channel),
-                          unix_seconds()},
+                .command(presence_eval(presence_stats_script, channel, {unix_seconds()}),
                          [done = std::move(done)](rd::command_result r) mutable {
                              const auto& v = r.value;
                              if (!r.ok() || v.elements.size() != 2) {
@@ -365,12 +347,7 @@ public:
                       unique_function<void(std::map<std::string, pc::client_info>)> done) override {
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
             commands(origin, channel)
-                .command({"EVAL",
-                          presence_get_script,
-                          "2",
-                          presence_data_key(channel),
-                          presence_expire_key(channel),
-                          unix_seconds()},
+                .command(presence_eval(presence_get_script, channel, {unix_seconds()}),
                          [done = std::move(done)](rd::command_result r) mutable {
                              std::map<std::string, pc::client_info> out;
                              const auto& items = r.value.elements;
@@ -469,9 +446,20 @@ private:
 
     std::string meta_key(std::string_view ch) { return key(".stream.meta.", ch); }
 
-    std::string presence_data_key(std::string_view ch) { return key(".presence.data.", ch); }
-
-    std::string presence_expire_key(std::string_view ch) { return key(".presence.expire.", ch); }
+    /// EVAL of a presence script over the channel's keys (Centrifuge's layout): data HASH,
+    /// expire ZSET, and for user mapping the user ZSET and the user -> connections HASH.
+    std::vector<std::string>
+    presence_eval(const char* script, std::string_view ch, std::vector<std::string> argv) {
+        std::vector<std::string> args{"EVAL",
+                                      script,
+                                      "4",
+                                      key(".presence.data.", ch),
+                                      key(".presence.expire.", ch),
+                                      key(".presence.user.expire.", ch),
+                                      key(".presence.user.clients.", ch)};
+        std::move(argv.begin(), argv.end(), std::back_inserter(args));
+        return args;
+    }
 
     void on_shard(std::size_t shard, unique_function<void()> fn) {
         if (node_.shards().at(shard).is_current()) {
