@@ -54,12 +54,30 @@ export async function waitFor(predicate, { timeoutMs = 10000, intervalMs = 25, w
   }
 }
 
+// Every process a test starts, so that a failing clean-up hook (a sanitizer report throws)
+// can stop the rest first: node:test may skip the hooks after a failing one, and a process
+// left running would keep the test file from ever ending.
+const running = new Set();
+
+/** Registers a child process until it exits. */
+export function trackProcess(proc) {
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
+}
+
+function killEveryTrackedProcess() {
+  for (const p of running) {
+    try { process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+}
+
 /**
  * Starts the server; resolves once `readyLine` appears in its log. The process is killed by pid
  * when the test ends, whatever happened.
  */
 export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serving .* endpoints on/, timeoutMs = 15000 } = {}) {
   const proc = spawn(GYRE_BIN, args, { env: { ...cleanEnv(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  trackProcess(proc);
   const server = { proc, output: '', exited: null };
   proc.stdout.on('data', (d) => { server.output += d.toString(); });
   proc.stderr.on('data', (d) => { server.output += d.toString(); });
@@ -77,6 +95,7 @@ export async function startGyre(t, { args = [], env = {}, cwd, readyLine = /serv
     }
     const report = server.output.match(/(ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:).*/);
     if (report) {
+      killEveryTrackedProcess();
       // From the report's first line on: the stack of the bad access is what a reader needs.
       const start = server.output.lastIndexOf('\n', report.index) + 1;
       throw new Error(`sanitizer report from gyre: ${report[0]}\n${server.output.slice(start, start + 12000)}`);

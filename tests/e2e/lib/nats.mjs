@@ -2,7 +2,7 @@
 // every wait bounded by a timeout. `restart()` brings it back on the same port.
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { freePort, waitFor } from './gyre.mjs';
+import { freePort, trackProcess, waitFor } from './gyre.mjs';
 
 /** True once a NATS server on `port` greets with its INFO line. */
 function greets(port) {
@@ -18,6 +18,7 @@ function greets(port) {
 
 async function spawnNats(nats) {
   const proc = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(nats.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackProcess(proc);
   nats.proc = proc;
   nats.exited = null;
   proc.stdout.on('data', (d) => { nats.output += d.toString(); });

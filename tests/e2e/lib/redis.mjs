@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, waitFor } from './gyre.mjs';
+import { freePort, trackProcess, waitFor } from './gyre.mjs';
 
 function ping(port) {
   return new Promise((resolve) => {
@@ -30,6 +30,7 @@ export async function startRedis(t, { port, dir, args = [], configFile } = {}) {
     ? [configFile, '--port', String(p), '--bind', '127.0.0.1', ...args] // a sentinel: its own file
     : ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence, ...args];
   const proc = spawn('redis-server', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  trackProcess(proc);
   const redis = { port: p, proc, exited: null, output: '' };
   proc.stdout.on('data', (d) => { redis.output += d.toString(); });
   proc.stderr.on('data', (d) => { redis.output += d.toString(); });
