@@ -408,7 +408,8 @@ describe('redis engine through Sentinel', () => {
     }, { what: 'a publication after the failover on node A', timeoutMs: 15000 });
     const last = n - 1;
     await eventually(() => sub.pubs.at(-1)?.data.n === last, { what: 'every publication made after the failover' });
-    assert.equal((await fetch(`http://127.0.0.1:${a.port}/health`)).status, 200);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${a.port}/health`)).status === 200,
+      { what: '/health of node A back to 200 (every link on the new master)', timeoutMs: 10000 });
   });
 });
 
