@@ -141,10 +141,6 @@ protected:
     std::vector<std::shared_ptr<cluster_connection>> clusters_;
 };
 
-TEST_F(RedisCluster, StartsQuickly) {
-    EXPECT_LT(startup_, 5s) << "3-node cluster start took " << startup_.count() << "ms";
-}
-
 TEST_F(RedisCluster, KeySlotMatchesClusterKeyslot) {
     const std::vector<std::string> keys{"123456789",
                                         "foo",
@@ -402,10 +398,10 @@ protected:
         // Without full coverage the surviving masters keep serving their own slots.
         ASSERT_TRUE(own_->start(3, /*require_full_coverage=*/false)) << own_->error();
         const auto took = std::chrono::steady_clock::now() - begin;
+        // Recorded, not asserted: timing belongs in benchmarks (a loaded CI machine is slow).
         RecordProperty(
             "cluster_startup_ms",
             static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
-        EXPECT_LT(took, 5s) << "cluster start is slow";
     }
 
     void TearDown() override {
