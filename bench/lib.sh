@@ -21,19 +21,25 @@ bench_pick_port() { # [span]
     done
 }
 
+# Waits up to 10 s for gyre (pid $1, log $3) to answer 200 on http://127.0.0.1:$2/health;
+# exits the script with the log if it dies or never answers.
+bench_wait_health() { # pid port log
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$2/health" >/dev/null && return 0
+        kill -0 "$1" 2>/dev/null || { echo "gyre exited:" >&2; cat "$3" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "gyre did not answer http://127.0.0.1:$2/health" >&2
+    exit 1
+}
+
 # Starts gyre with config $1 on $PORT, pinned, logging to $TMP/gyre.log; waits for /health
 # (the config must enable it). Sets SERVER_PID and BASE.
 bench_start_gyre() { # gyre-binary config
     "${PIN_SERVER[@]}" "$1" --config "$2" --http_server.port "$PORT" >"$TMP/gyre.log" 2>&1 &
     SERVER_PID=$!
     BASE=http://127.0.0.1:$PORT
-    for _ in $(seq 100); do
-        curl -sf "$BASE/health" >/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || { echo "gyre exited:" >&2; cat "$TMP/gyre.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "gyre did not answer $BASE/health" >&2
-    exit 1
+    bench_wait_health "$SERVER_PID" "$PORT" "$TMP/gyre.log"
 }
 
 bench_stop_server() { # the server started last, by its pid (gyre or the ceiling)

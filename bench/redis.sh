@@ -185,13 +185,7 @@ start_node() { # name config port pin...
     "$@" "$GYRE" --config "$cfg" --http_server.port "$port" >"$OUT/gyre-$name.log" 2>&1 &
     NODE_PID=$!
     PIDS+=("$NODE_PID")
-    for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
-        kill -0 "$NODE_PID" 2>/dev/null || { echo "gyre $name exited:" >&2; cat "$OUT/gyre-$name.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "gyre $name did not answer /health on $port" >&2
-    exit 1
+    bench_wait_health "$NODE_PID" "$port" "$OUT/gyre-$name.log"
 }
 
 # A parallel batch body (the same bytes every request): {"commands":[100 publishes],"parallel":true}.
