@@ -17,7 +17,7 @@ ALLOWED = {
     "hub": {"core", "model", "protocol", "runtime"},
     "node": {"hub", "engine", "config", "runtime", "model", "protocol", "core"},
     "session": {"node", "hub", "protocol", "auth", "config", "model", "core"},
-    "transport": {"session", "hub", "runtime", "model", "config", "core"},
+    "transport": {"session", "hub", "protocol", "runtime", "model", "config", "core"},
     "api": {"session", "node", "hub", "runtime", "protocol", "config", "model", "core"},
     "server": {"transport", "api", "runtime", "config", "core"},
     "app": None,  # the composition root may include everything

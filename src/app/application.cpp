@@ -12,8 +12,10 @@
 #include "server/api_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/static_files.hpp"
+#include "server/transport_routes.hpp"
 #include "session/context.hpp"
 #include "transport/http_client.hpp"
+#include "transport/http_stream.hpp"
 #include "transport/registry.hpp"
 #include "transport/websocket.hpp"
 
@@ -57,7 +59,7 @@ struct routes {
 // Endpoint groups and where they go, as Centrifugo splits them: connection transports on the
 // external port; API, admin, metrics and health on the internal port when one is configured.
 routes build_routes(const config::config& cfg,
-                    const transport::websocket_endpoint& ws,
+                    const transport::endpoint& ws,
                     const std::shared_ptr<api::executor>& api) {
     routes r;
     if (!cfg.websocket.disabled) {
@@ -69,6 +71,19 @@ routes build_routes(const config::config& cfg,
                 transport::accept_websocket(ws, shard, std::move(socket), std::move(request));
             });
         r.external->describe("websocket");
+    }
+    if (cfg.uni_websocket.enabled) {
+        r.external_upgrades->emplace_back(
+            cfg.uni_websocket.handler_prefix,
+            [ws](std::size_t shard,
+                 boost::asio::ip::tcp::socket socket,
+                 boost::beast::http::request<boost::beast::http::string_body> request) {
+                transport::accept_uni_websocket(ws, shard, std::move(socket), std::move(request));
+            });
+        r.external->describe("uni_websocket");
+    }
+    for (auto& group : server::add_transport_routes(*r.external, cfg, ws)) {
+        r.external->describe(std::move(group));
     }
     if (!cfg.http_server.internal_port.empty()) {
         r.internal = std::make_shared<server::router>();
@@ -162,19 +177,8 @@ int run_server(const config::load_options& options) {
                        "proxy in front of gyre");
         return 1;
     }
-    for (const char* section : {"admin",
-                                "prometheus",
-                                "sse",
-                                "http_stream",
-                                "uni_websocket",
-                                "uni_sse",
-                                "uni_http_stream",
-                                "uni_grpc",
-                                "grpc_api",
-                                "swagger",
-                                "debug",
-                                "webtransport",
-                                "init"}) {
+    for (const char* section :
+         {"admin", "prometheus", "uni_grpc", "grpc_api", "swagger", "debug", "webtransport"}) {
         const auto& o = cfg->tree.at(section).as_object();
         if (o.at("enabled").as_bool()) {
             GYRE_LOG_WARN(
@@ -234,7 +238,13 @@ int run_server(const config::load_options& options) {
     const std::string node_uid = random_uuid();
     hub_node.set_identity(node_uid, node_name, GYRE_VERSION);
     auto api_executor = std::make_shared<api::executor>(ctx, node_uid);
-    routes r = build_routes(*cfg, transport::websocket_endpoint{&ctx, &connections}, api_executor);
+    // Emulated sessions (/emulation), on this node or forwarded here by another one.
+    transport::emulation_sessions emulated(shards);
+    hub_node.set_emulation_receiver(
+        [&emulated](std::string session, std::string data, bool binary) {
+            emulated.deliver(session, std::move(data), binary);
+        });
+    routes r = build_routes(*cfg, transport::endpoint{&ctx, &connections, &emulated}, api_executor);
     std::vector<server::listener> listeners{
         {cfg->http_server.address, cfg->http_server.port, r.external, r.external_upgrades}};
     if (r.internal) {

@@ -51,6 +51,51 @@ std::vector<std::string> list(const json::object& o, std::string_view path) {
     return out;
 }
 
+/// `<path>.transforms`: [{"code": N, "to": {...}}]; the target is a disconnect
+/// ({"code", "reason"}) or an HTTP answer ({"status_code", "body"}).
+std::vector<code_transform> transforms(const json::object& o, std::string_view path) {
+    std::vector<code_transform> out;
+    const std::string key = std::string(path) + ".transforms";
+    const auto& items = at(o, key).as_array();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string where = key + "[" + std::to_string(i) + "]";
+        const auto* item = items[i].if_object();
+        const auto* to = item != nullptr ? item->if_contains("to") : nullptr;
+        const auto* code = item != nullptr ? item->if_contains("code") : nullptr;
+        if (to == nullptr || !to->is_object() || code == nullptr || !code->is_int64()) {
+            throw config_error(where +
+                               ": must be an object with numeric \"code\" and object \"to\"");
+        }
+        code_transform t;
+        t.code = static_cast<std::uint32_t>(code->as_int64());
+        for (const char* k : {"code", "status_code"}) {
+            if (const auto* v = to->as_object().if_contains(k); v != nullptr && v->is_int64()) {
+                t.to_code = static_cast<std::uint32_t>(v->as_int64());
+            }
+        }
+        for (const char* k : {"reason", "body"}) {
+            if (const auto* v = to->as_object().if_contains(k); v != nullptr && v->is_string()) {
+                t.to_reason = std::string(v->as_string());
+            }
+        }
+        if (t.to_code == 0) {
+            throw config_error(where + ".to: needs a non-zero code (or status_code)");
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+http_transport_options http_transport(const json::object& t, const std::string& section) {
+    const auto& o = at(t, section).as_object();
+    http_transport_options out;
+    out.enabled = o.contains("enabled") && o.at("enabled").as_bool();
+    out.handler_prefix = std::string(o.at("handler_prefix").as_string());
+    const auto limit = o.at("max_request_body_size").as_int64();
+    out.max_request_body_size = limit > 0 ? static_cast<std::size_t>(limit) : 65536;
+    return out;
+}
+
 token_options bind_token(const json::object& t) {
     token_options o;
     o.hmac_secret_key = str(t, "hmac_secret_key");
@@ -309,6 +354,10 @@ config bind_and_validate(const json::object& t) {
         str(cl, "subscribe_to_user_personal_channel.personal_channel_namespace");
     c.client.personal_channel.single_connection =
         flag(cl, "subscribe_to_user_personal_channel.single_connection");
+    c.client.connect_code_to_unidirectional_disconnect =
+        flag(cl, "connect_code_to_unidirectional_disconnect.enabled");
+    c.client.unidirectional_code_transforms =
+        transforms(t, "client.connect_code_to_unidirectional_disconnect");
     c.client.channel_limit = num(cl, "channel_limit");
     c.client.queue_max_size = num(cl, "queue_max_size");
     c.client.max_messages_in_frame = num(cl, "max_messages_in_frame");
@@ -367,6 +416,25 @@ config bind_and_validate(const json::object& t) {
     c.websocket.read_buffer_size = num(t, "websocket.read_buffer_size");
     c.websocket.write_buffer_size = num(t, "websocket.write_buffer_size");
     c.websocket.write_timeout = dur(t, "websocket.write_timeout");
+
+    c.sse = http_transport(t, "sse");
+    c.http_stream = http_transport(t, "http_stream");
+    c.emulation = http_transport(t, "emulation");
+    c.emulation.enabled = c.sse.enabled || c.http_stream.enabled;
+    c.uni_sse = http_transport(t, "uni_sse");
+    c.uni_http_stream = http_transport(t, "uni_http_stream");
+    c.uni_sse_code_to_http = flag(t, "uni_sse.connect_code_to_http_response.enabled");
+    c.uni_sse_code_transforms = transforms(t, "uni_sse.connect_code_to_http_response");
+    c.uni_http_stream_code_to_http =
+        flag(t, "uni_http_stream.connect_code_to_http_response.enabled");
+    c.uni_http_stream_code_transforms =
+        transforms(t, "uni_http_stream.connect_code_to_http_response");
+    c.uni_websocket.enabled = flag(t, "uni_websocket.enabled");
+    c.uni_websocket.handler_prefix = str(t, "uni_websocket.handler_prefix");
+    c.uni_websocket.message_size_limit = num(t, "uni_websocket.message_size_limit");
+    c.uni_websocket.join_push_messages = flag(t, "uni_websocket.join_push_messages");
+    c.uni_websocket.disable_closing_handshake = flag(t, "uni_websocket.disable_closing_handshake");
+    c.uni_websocket.disable_disconnect_push = flag(t, "uni_websocket.disable_disconnect_push");
 
     c.health = {flag(t, "health.enabled"), str(t, "health.handler_prefix")};
     c.prometheus = {flag(t, "prometheus.enabled"), str(t, "prometheus.handler_prefix")};

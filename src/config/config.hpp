@@ -81,6 +81,22 @@ struct endpoint_options {
     std::string handler_prefix;
 };
 
+/// An HTTP-based transport endpoint with a request body cap (sse, http_stream, emulation,
+/// uni_sse, uni_http_stream).
+struct http_transport_options {
+    bool enabled = false;
+    std::string handler_prefix;
+    std::size_t max_request_body_size = 65536;
+};
+
+/// One `connect_code_to_unidirectional_disconnect` / `connect_code_to_http_response` rule:
+/// an error code from connecting and what it becomes instead.
+struct code_transform {
+    std::uint32_t code = 0;
+    std::uint32_t to_code = 0; ///< disconnect code, or HTTP status
+    std::string to_reason;     ///< disconnect reason, or HTTP body
+};
+
 struct config {
     struct {
         std::string address;
@@ -127,6 +143,11 @@ struct config {
             std::string personal_channel_namespace;
             bool single_connection = false;
         } personal_channel;
+
+        /// Unidirectional transports: connect error code -> disconnect (replacing the default
+        /// mapping when enabled and a rule matches).
+        bool connect_code_to_unidirectional_disconnect = false;
+        std::vector<code_transform> unidirectional_code_transforms;
     } client;
 
     struct {
@@ -183,6 +204,26 @@ struct config {
         std::int64_t write_buffer_size = 0; ///< 0 = system default
         duration write_timeout = std::chrono::milliseconds(1000);
     } websocket;
+
+    http_transport_options sse{false, "/connection/sse"};
+    http_transport_options http_stream{false, "/connection/http_stream"};
+    http_transport_options emulation{false, "/emulation"}; ///< on when sse or http_stream is
+    http_transport_options uni_sse{false, "/connection/uni_sse"};
+    http_transport_options uni_http_stream{false, "/connection/uni_http_stream"};
+    /// `<uni_sse|uni_http_stream>.connect_code_to_http_response` (enabled and its rules).
+    bool uni_sse_code_to_http = false;
+    std::vector<code_transform> uni_sse_code_transforms;
+    bool uni_http_stream_code_to_http = false;
+    std::vector<code_transform> uni_http_stream_code_transforms;
+
+    struct {
+        bool enabled = false;
+        std::string handler_prefix = "/connection/uni_websocket";
+        std::int64_t message_size_limit = 65536;
+        bool join_push_messages = false;
+        bool disable_closing_handshake = false;
+        bool disable_disconnect_push = false;
+    } uni_websocket;
 
     endpoint_options health{false, "/health"};
     endpoint_options prometheus{false, "/metrics"};

@@ -2,6 +2,7 @@
 // Small string helpers shared by config, CLI and HTTP code.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,13 @@ constexpr int hex_digit(char c) noexcept {
     }
     return -1;
 }
+
+/// Decodes %XX escapes and '+' (form encoding) in a URL query component.
+std::string percent_decode(std::string_view s);
+
+/// The first parameter `name` of a URL query string (the part after '?'), percent-decoded;
+/// nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
 /// Compares in time independent of where the inputs first differ (API keys, passwords).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;

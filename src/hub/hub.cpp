@@ -29,7 +29,7 @@ const shared_bytes& push_batch::frames(wire w) const {
             if (f.empty()) {
                 continue;
             }
-            if (w == wire::json && !joined.empty()) {
+            if (is_json(w) && !joined.empty()) {
                 joined.push_back('\n');
             }
             joined.append(f.data(), f.size());

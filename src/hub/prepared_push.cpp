@@ -14,10 +14,12 @@ const shared_bytes& prepared_push::frame(wire w) const {
     if (!ready_[i].load(std::memory_order_relaxed)) {
         namespace pc = protocol::client;
         std::string out;
-        if (w == wire::json) {
+        if (is_json(w)) {
             // Payloads were validated when decoded; should encoding still fail, the frame
             // stays empty and subscribers skip it rather than corrupt their stream.
-            if (!pc::json::append_push(out, push_, pc::push_form::bidirectional)) {
+            const auto form =
+                w == wire::json ? pc::push_form::bidirectional : pc::push_form::unidirectional;
+            if (!pc::json::append_push(out, push_, form)) {
                 out.clear();
             }
         } else {

@@ -15,9 +15,16 @@
 namespace gyre::hub {
 
 /// The wire formats a subscriber can ask for. Protobuf frames carry their varint length prefix.
-enum class wire : std::uint8_t { json = 0, protobuf = 1 };
+/// Unidirectional JSON transports take the bare Push object (`{"channel":..,"pub":..}`) rather
+/// than the Reply that wraps it: a format of its own, encoded once like the others.
+enum class wire : std::uint8_t { json = 0, protobuf = 1, json_unidirectional = 2 };
 
-inline constexpr std::size_t wire_count = 2;
+inline constexpr std::size_t wire_count = 3;
+
+/// JSON messages are joined by '\n' in one frame; Protobuf ones carry their length prefix.
+constexpr bool is_json(wire w) noexcept {
+    return w != wire::protobuf;
+}
 
 class prepared_push {
 public:

@@ -538,6 +538,32 @@ std::vector<peer_info> node::peers() const {
     return out;
 }
 
+bool node::knows_node(const std::string& uid) const {
+    if (uid == identity_.uid) {
+        return true;
+    }
+    const std::lock_guard lock(peers_mutex_);
+    const auto it = peers_.find(uid);
+    return it != peers_.end() &&
+           std::chrono::steady_clock::now() - it->second.second < std::chrono::seconds(7);
+}
+
+namespace {
+constexpr std::string_view emulation_tag = "em:"; // em:<node uid>\n<session>\n<t|b><data>
+} // namespace
+
+void node::forward_emulation(std::size_t origin,
+                             const std::string& node_uid,
+                             const std::string& session,
+                             std::string_view data,
+                             bool binary) {
+    std::string payload;
+    payload.reserve(emulation_tag.size() + node_uid.size() + session.size() + data.size() + 3);
+    payload.append(emulation_tag).append(node_uid).append(1, '\n').append(session);
+    payload.append(1, '\n').append(1, binary ? 'b' : 't').append(data);
+    broker_->send_control(origin, std::move(payload));
+}
+
 void node::announce() {
     stats(0, [this](node_stats s) {
         peer_info me = identity_;
@@ -562,6 +588,19 @@ void node::on_control(std::size_t shard, std::string_view payload) {
             const std::string uid = info->uid;
             peers_[uid] = {std::move(*info), now};
         }
+        return;
+    }
+    if (payload.starts_with(emulation_tag)) {
+        auto rest = payload.substr(emulation_tag.size());
+        const auto first = rest.find('\n');
+        const auto second = first == std::string_view::npos ? first : rest.find('\n', first + 1);
+        if (second == std::string_view::npos || second + 1 >= rest.size() ||
+            rest.substr(0, first) != identity_.uid || !emulation_receiver_) {
+            return; // for another node (control messages go to every node), or malformed
+        }
+        emulation_receiver_(std::string(rest.substr(first + 1, second - first - 1)),
+                            std::string(rest.substr(second + 2)),
+                            rest[second + 1] == 'b');
         return;
     }
     const bool request = payload.substr(0, survey_request_tag.size()) == survey_request_tag;

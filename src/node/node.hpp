@@ -165,8 +165,27 @@ public:
     /// This node as the others see it (set once, before the shards start).
     void set_identity(std::string uid, std::string name, std::string version);
 
+    /// This node's unique id (emulation requests name it).
+    const std::string& uid() const noexcept { return identity_.uid; }
+
     /// Any thread: the other nodes heard from in the last 7 seconds (Centrifugo's window).
     std::vector<peer_info> peers() const;
+
+    /// Any thread: whether `uid` is this node or a node heard from recently.
+    bool knows_node(const std::string& uid) const;
+
+    /// Emulation requests (/emulation) for a session on another node travel over the control
+    /// channel to that node, which hands them to `set_emulation_receiver`'s function there.
+    using emulation_receiver =
+        std::function<void(std::string session, std::string data, bool binary)>;
+
+    void set_emulation_receiver(emulation_receiver r) { emulation_receiver_ = std::move(r); }
+
+    void forward_emulation(std::size_t origin,
+                           const std::string& node_uid,
+                           const std::string& session,
+                           std::string_view data,
+                           bool binary);
 
     /// Any thread: this node's counts, answered on `origin`.
     void stats(std::size_t origin, unique_function<void(node_stats)> done);
@@ -243,6 +262,7 @@ private:
     std::chrono::steady_clock::time_point next_announce_{};
     std::unordered_map<std::string, channel_survey> surveys_; // shard 0 only
     std::uint64_t next_survey_ = 0;                           // shard 0 only
+    emulation_receiver emulation_receiver_;
     mutable std::mutex peers_mutex_; // written on shard 0, read by `info` on any shard
     std::unordered_map<std::string, std::pair<peer_info, std::chrono::steady_clock::time_point>>
         peers_;

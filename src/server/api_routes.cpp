@@ -9,7 +9,7 @@ namespace gyre::server {
 namespace {
 
 http_response empty_status(unsigned status) {
-    return http_response{status, "text/plain; charset=utf-8", {}, {}};
+    return http_response{status, "text/plain; charset=utf-8", {}, {}, {}};
 }
 
 /// Go's http.Error: the status text and a newline, as plain text.

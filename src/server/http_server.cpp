@@ -63,6 +63,7 @@ to_request(http::request<http::string_body>& req, const tcp::socket& socket, std
     http_request out;
     out.shard = shard;
     out.method = std::string(req.method_string());
+    out.http11 = req.version() >= 11;
     out.target = std::string(req.target());
     const auto q = out.target.find('?');
     out.path = out.target.substr(0, q);
@@ -127,6 +128,11 @@ net::awaitable<void> serve_connection(tcp::socket socket,
         stream.expires_after(lim.idle_timeout);
         auto [read_ec, bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
         self->idle = false;
+        const auto target = parser.get().target();
+        const auto* route = l.routes->find_route(target.substr(0, target.find('?')));
+        if (route != nullptr && route->max_body_bytes > 0) {
+            parser.body_limit(route->max_body_bytes); // transports cap their bodies (64 KiB)
+        }
         if (!read_ec && !parser.is_done()) {
             // Clients such as curl ask before sending a large body and wait for this
             // interim answer (Go's server sends it too).
@@ -170,15 +176,28 @@ net::awaitable<void> serve_connection(tcp::socket socket,
         auto& raw = parser.get();
         const http_request request = to_request(raw, stream.socket(), shard);
         http_response response;
-        if (const handler* h = l.routes->find(request.path); h != nullptr) {
+        if (route != nullptr) {
             stream.expires_never(); // the handler may wait on the engine or a proxy
-            response = co_await async_call(*h, request);
+            response = co_await async_call(route->fn, request);
         } else {
             response = http_response::text(404, "404 page not found\n");
         }
+        if (response.takeover) {
+            // A streaming transport owns the connection from here on.
+            st->connections.erase(self);
+            active->fetch_sub(1);
+            boost::system::error_code ec;
+            const int fd = stream.release_socket().release(ec);
+            if (!ec) {
+                std::move(response.takeover)(fd);
+            }
+            co_return;
+        }
         http::response<http::string_body> res{static_cast<http::status>(response.status),
                                               raw.version()};
-        res.set(http::field::content_type, response.content_type);
+        if (!response.content_type.empty()) {
+            res.set(http::field::content_type, response.content_type);
+        }
         for (const auto& [k, v] : response.headers) {
             res.set(k, v);
         }

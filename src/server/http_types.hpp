@@ -21,6 +21,7 @@ struct http_request {
     std::string body;
     std::string remote_address;
     std::size_t shard = 0; ///< the shard serving the connection (handlers run on it)
+    bool http11 = true;    ///< HTTP/1.1 (else 1.0)
 
     /// The first header named `name` (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;
@@ -33,13 +34,16 @@ struct http_response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    /// Set by streaming endpoints: instead of answering, the server hands the connection's
+    /// socket descriptor over (the handler's transport owns it from then on).
+    unique_function<void(int fd)> takeover;
 
     static http_response json(unsigned status, std::string body) {
-        return {status, "application/json", std::move(body), {}};
+        return {status, "application/json", std::move(body), {}, {}};
     }
 
     static http_response text(unsigned status, std::string body) {
-        return {status, "text/plain; charset=utf-8", std::move(body), {}};
+        return {status, "text/plain; charset=utf-8", std::move(body), {}, {}};
     }
 };
 

@@ -17,13 +17,22 @@ using handler = std::function<void(const http_request&, responder done)>;
 
 class router {
 public:
-    void add(std::string path, handler h);
+    struct route {
+        std::string path;
+        bool is_prefix = false;
+        handler fn;
+        std::size_t max_body_bytes = 0; ///< 0: the server's limit
+    };
+
+    /// `max_body_bytes` (0: the server's limit) caps this route's request bodies (413).
+    void add(std::string path, handler h, std::size_t max_body_bytes = 0);
     void add_prefix(std::string prefix, handler h);
     /// Convenience for handlers that answer at once.
     void add_sync(std::string path, std::function<http_response(const http_request&)> h);
 
     /// The handler for `path`, or nullptr (the server answers 404).
     const handler* find(std::string_view path) const noexcept;
+    const route* find_route(std::string_view path) const noexcept;
 
     /// Names of the endpoint groups served, for the start-up log line.
     void describe(std::string group) { groups_.push_back(std::move(group)); }
@@ -31,12 +40,6 @@ public:
     const std::vector<std::string>& groups() const noexcept { return groups_; }
 
 private:
-    struct route {
-        std::string path;
-        bool is_prefix = false;
-        handler fn;
-    };
-
     std::vector<route> routes_;
     std::vector<std::string> groups_;
 };

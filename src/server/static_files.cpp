@@ -58,8 +58,8 @@ handler static_files(std::string root_dir) {
         std::ifstream in(full, std::ios::binary);
         std::ostringstream body;
         body << in.rdbuf();
-        done(
-            http_response{200, content_type_for(full), req.method == "HEAD" ? "" : body.str(), {}});
+        done(http_response{
+            200, content_type_for(full), req.method == "HEAD" ? "" : body.str(), {}, {}});
     };
 }
 

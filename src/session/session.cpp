@@ -37,7 +37,7 @@ std::mt19937_64& rng() {
 const shared_bytes& ping_message(hub::wire w) {
     static const shared_bytes json_ping{std::string("{}")};
     static const shared_bytes protobuf_ping{std::string(1, '\0')}; // length prefix 0
-    return w == hub::wire::json ? json_ping : protobuf_ping;
+    return hub::is_json(w) ? json_ping : protobuf_ping;
 }
 
 bool token_time_error(auth::verify_error e) {
@@ -55,7 +55,13 @@ session::session(context& ctx, std::size_t shard, transport& t)
     : ctx_(ctx)
     , shard_(shard)
     , transport_(t)
-    , wire_(t.wire_format()) {}
+    , wire_(t.wire_format())
+    , unidirectional_(t.unidirectional())
+    , session_id_(t.emulation_session()) {
+    if (unidirectional_ && session_id_.empty()) {
+        session_id_ = random_uuid();
+    }
+}
 
 session::~session() {
     cleanup();
@@ -75,7 +81,11 @@ void session::on_frame(std::string_view frame, bool binary) {
         close(disc::bad_request); // a binary frame on a JSON connection, or the reverse
         return;
     }
-    auto decoded = wire_ == hub::wire::json
+    if (unidirectional_) {
+        on_connect_request(frame);
+        return;
+    }
+    auto decoded = hub::is_json(wire_)
                        ? pc::json::decode_commands(frame)
                        : pc::protobuf::decode_commands(
                              frame, static_cast<std::size_t>(cfg().websocket.message_size_limit));
@@ -89,6 +99,22 @@ void session::on_frame(std::string_view frame, bool binary) {
     for (auto& c : *decoded) {
         commands_.push_back(std::move(c));
     }
+    pump();
+}
+
+void session::on_connect_request(std::string_view text) {
+    if (state_ != state::connecting || !commands_.empty() || busy_) {
+        return; // one connect request only: anything later is dropped
+    }
+    auto request = pc::json::decode_connect_request(text);
+    if (!request) {
+        close(disc::bad_request);
+        return;
+    }
+    command cmd;
+    cmd.id = 1;
+    cmd.request = std::move(*request);
+    commands_.push_back(std::move(cmd));
     pump();
 }
 
@@ -304,10 +330,18 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
         result.expires = true;
         result.ttl = ttl_from(expires_at_);
     }
+    if (!transport_.emulation_session().empty() || unidirectional_) {
+        result.session = session_id_;
+    }
+    if (!transport_.emulation_session().empty()) {
+        result.node = ctx_.node().uid(); // /emulation requests are routed by it
+    }
     const auto ping = std::chrono::duration_cast<std::chrono::seconds>(c.client.ping_interval);
     if (ping.count() > 0) {
         result.ping = static_cast<std::uint32_t>(ping.count());
-        result.pong = c.client.pong_timeout.count() > 0;
+        // Unidirectional clients cannot answer: their pings are empty pushes, no pong.
+        result.pong = c.client.pong_timeout.count() > 0 && !unidirectional_;
+        expects_pong_ = result.pong;
         // First ping at a random point in [interval/2, interval): spreads mass reconnects.
         const auto half = c.client.ping_interval / 2;
         std::uniform_int_distribution<std::int64_t> spread(0,
@@ -1123,6 +1157,10 @@ void session::reply_error(std::uint32_t id, const error_info& e) {
 }
 
 void session::reply(pc::reply r) {
+    if (unidirectional_) {
+        reply_unidirectional(r);
+        return;
+    }
     std::string out;
     if (wire_ == hub::wire::json) {
         (void)pc::json::append_reply(out, r);
@@ -1130,6 +1168,78 @@ void session::reply(pc::reply r) {
         pc::protobuf::append_reply(out, r, pc::protobuf::framing::delimited);
     }
     enqueue(shared_bytes(std::move(out)));
+}
+
+void session::reply_unidirectional(pc::reply& r) {
+    // Only the connect command exists here: its result becomes the connect push, its error a
+    // disconnect; every other message is a push, sent bare.
+    pc::push p;
+    if (auto* result = std::get_if<pc::connect_result>(&r.body)) {
+        pc::connect_push c;
+        c.client = std::move(result->client);
+        c.version = std::move(result->version);
+        c.data = std::move(result->data);
+        c.subs = std::move(result->subs);
+        c.expires = result->expires;
+        c.ttl = result->ttl;
+        c.ping = result->ping;
+        c.session = std::move(result->session);
+        c.time = result->time;
+        p.body = std::move(c);
+    } else if (const auto* e = std::get_if<pc::error>(&r.body)) {
+        refuse_unidirectional(e->code, e->message, std::nullopt);
+        return;
+    } else if (auto* push = std::get_if<pc::push>(&r.body)) {
+        p = std::move(*push);
+    } else {
+        return;
+    }
+    std::string out;
+    if (!pc::json::append_push(out, p, pc::push_form::unidirectional)) {
+        close(disc::inappropriate_protocol);
+        return;
+    }
+    enqueue(shared_bytes(std::move(out)));
+}
+
+void session::refuse_unidirectional(std::uint32_t code,
+                                    std::string_view message,
+                                    std::optional<model::disconnect> d) {
+    if (transport_.refuse_connect(code, message)) {
+        closed_ = true;
+        state_ = state::closed;
+        transport_.defer([self = shared_from_this()] { self->cleanup(); });
+        return;
+    }
+    const auto& c = cfg().client;
+    if (!d && c.connect_code_to_unidirectional_disconnect) { // rules map errors, not disconnects
+        for (const auto& t : c.unidirectional_code_transforms) {
+            if (t.code == code) {
+                end(model::disconnect{t.to_code, t.to_reason});
+                return;
+            }
+        }
+    }
+    if (d) {
+        end(*d);
+        return;
+    }
+    // An error reply becomes a disconnect, as Centrifugo maps them.
+    switch (code) {
+    case 109: // token expired
+    case 110: // expired
+        end(disc::expired);
+        break;
+    case 111:
+        end(disc::too_many_requests);
+        break;
+    case 103:
+        end(disc::permission_denied);
+        break;
+    default:
+        end(disc::server_error);
+        break;
+    }
 }
 
 void session::deliver(const hub::prepared_push_ptr& p) {
@@ -1271,7 +1381,7 @@ session::clock::time_point session::tick(clock::time_point now) {
     if (c.client.ping_interval.count() > 0 && now >= next_ping_) {
         enqueue(ping_message(wire_));
         next_ping_ = now + c.client.ping_interval;
-        if (c.client.pong_timeout.count() > 0 && !awaiting_pong_) {
+        if (expects_pong_ && !awaiting_pong_) {
             awaiting_pong_ = true;
             pong_deadline_ = now + c.client.pong_timeout;
         }
@@ -1379,6 +1489,17 @@ void session::check_subscription_expiry() {
 }
 
 void session::close(model::disconnect d) {
+    if (closed_) {
+        return;
+    }
+    if (unidirectional_ && state_ == state::connecting) {
+        refuse_unidirectional(d.code, d.reason, d);
+        return;
+    }
+    end(d);
+}
+
+void session::end(model::disconnect d) {
     if (closed_) {
         return;
     }

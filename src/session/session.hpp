@@ -62,8 +62,8 @@ public:
 
     const std::string& client_id() const noexcept override { return client_; }
 
-    /// Emulation sessions arrive with the HTTP-streaming transports; until then no API call
-    /// that names a session matches a connection.
+    /// Emulation and unidirectional connections have a session id (API calls may name it);
+    /// WebSocket ones have none.
     const std::string& session_id() const noexcept override { return session_id_; }
 
     /// Server API actions on this connection (subscribe, unsubscribe, disconnect, refresh).
@@ -171,6 +171,17 @@ private:
     bool has_history_access(const config::channel_options& opts, const std::string& channel) const;
     void end_subscription(const std::string& channel);
 
+    /// Unidirectional: the connect request (first message) becomes the connect command.
+    void on_connect_request(std::string_view text);
+    /// Unidirectional: a connect that failed with `code` (an error or a disconnect) ends the
+    /// connection with a disconnect (Centrifugo's mapping, or the configured transforms).
+    void refuse_unidirectional(std::uint32_t code,
+                               std::string_view message,
+                               std::optional<model::disconnect> d);
+    /// Closes with `d` (close() minus the unidirectional connect rules).
+    void end(model::disconnect d);
+    void reply_unidirectional(protocol::client::reply& r);
+
     void reply_error(std::uint32_t id, const error_info& e);
     void reply(protocol::client::reply r);
     void enqueue(shared_bytes message);
@@ -185,6 +196,8 @@ private:
     std::size_t shard_;
     transport& transport_;
     hub::wire wire_;
+    bool unidirectional_ = false;
+    bool expects_pong_ = false; ///< the connect result said pong (bidirectional transports)
     state state_ = state::connecting;
     bool closed_ = false;
     bool cleaned_ = false;

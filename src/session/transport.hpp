@@ -1,7 +1,8 @@
 // File: session/transport.hpp
-// What a session needs from its transport (WebSocket now; SSE and HTTP-streaming later): write
-// a batch of encoded messages as one frame, close with a disconnect, and run work later on the
-// same shard. Implemented in transport/; called only on the connection's shard.
+// What a session needs from its transport (WebSocket, HTTP-streaming, SSE, and their
+// unidirectional forms): write a batch of encoded messages as one frame, close with a
+// disconnect, and run work later on the same shard. Implemented in transport/; called only on
+// the connection's shard.
 #pragma once
 
 #include "core/shared_bytes.hpp"
@@ -10,6 +11,7 @@
 #include "model/disconnect.hpp"
 
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +24,25 @@ public:
 
     /// "websocket", "sse", ... as Centrifugo names transports.
     virtual std::string_view name() const noexcept = 0;
+
+    /// Unidirectional transports: the client sends one bare ConnectRequest and nothing else;
+    /// the server sends bare pushes (wire_format() is json_unidirectional), starting with a
+    /// connect push, and connect errors become disconnects.
+    virtual bool unidirectional() const noexcept { return false; }
+
+    /// Unidirectional HTTP transports with `connect_code_to_http_response` enabled answer a
+    /// refused connect (`code` and `message`: the error's or the disconnect's) with an HTTP
+    /// status instead of a stream, and return true; false: the session sends a disconnect.
+    virtual bool refuse_connect(std::uint32_t /*code*/, std::string_view /*message*/) {
+        return false;
+    }
+
+    /// Emulation (HTTP-streaming, SSE): the session id that the client's /emulation requests
+    /// name, given to it in the connect reply with the node id. Empty for other transports.
+    virtual const std::string& emulation_session() const noexcept {
+        static const std::string none;
+        return none;
+    }
 
     /// Writes `messages` as one frame: JSON messages joined by '\n'; Protobuf messages already
     /// carry their length prefix. Called only when no write is in flight; the transport calls

@@ -2,13 +2,13 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "protocol/client/codes.hpp"
+#include "protocol/client/json_codec.hpp"
 #include "session/session.hpp"
-#include "transport/poller.hpp"
+#include "transport/http_stream.hpp"
+#include "transport/socket_connection.hpp"
 #include "transport/ws_frame.hpp"
 
-#include <boost/asio/bind_allocator.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/recycling_allocator.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -38,46 +38,27 @@ namespace {
 //   control frames) made right away; only what the kernel does not take waits for the
 //   poller to report writability. No composed operation or completion post on the hot path.
 
-/// One read buffer per shard thread, allocated on the thread's first read.
-std::span<char> shard_read_buffer() {
-    static constexpr std::size_t size = 64 * 1024;
-    thread_local std::unique_ptr<char[]> buffer;
-    if (!buffer) {
-        buffer = std::make_unique<char[]>(size);
-    }
-    return {buffer.get(), size};
-}
-
-/// iovec scratch per shard thread (a write that completes at once keeps nothing).
-std::vector<iovec>& shard_iovecs() {
-    thread_local std::vector<iovec> scratch;
-    scratch.clear();
-    return scratch;
-}
-
-class websocket_connection final : public session::transport,
-                                   public connection,
-                                   public poller::handler,
-                                   public std::enable_shared_from_this<websocket_connection> {
+/// A WebSocket connection: RFC 6455 framing (ws_frame.hpp) over socket_connection. The
+/// bidirectional transport hands every message to the session and sends each batch as one
+/// frame; the unidirectional one (uni_websocket) takes only the first message (the connect
+/// request), sends one push per frame unless join_push_messages, and adds native pings.
+class websocket_connection final : public socket_connection {
 public:
-    websocket_connection(websocket_endpoint ep, std::size_t shard, int fd, hub::wire w)
-        : endpoint_(ep)
-        , shard_(shard)
-        , io_(ep.connections->io(shard))
-        , fd_(fd)
-        , wire_(w)
-        , reader_(static_cast<std::size_t>(
-              endpoint_.ctx->current(shard)->cfg->websocket.message_size_limit)) {}
+    struct options {
+        bool unidirectional = false;
+        bool join_messages = true;     ///< a batch is one frame ('\n'-joined JSON)
+        bool disconnect_push = false;  ///< send a disconnect push before the close frame
+        bool closing_handshake = true; ///< send a close frame (else just drop the socket)
+        std::size_t message_size_limit = 65536;
+    };
 
-    ~websocket_connection() {
-        if (fd_ >= 0) { // never finished (start failed, or the server stops)
-            endpoint_.connections->remove(shard_, this);
-            ::close(fd_);
-        }
-    }
+    websocket_connection(endpoint ep, std::size_t shard, int fd, hub::wire w, options o)
+        : socket_connection(ep, shard, fd, w)
+        , options_(o)
+        , reader_(o.message_size_limit) {}
 
-    /// Queues the 101 response (it leaves with the first write) and starts the session.
-    void start(std::string handshake_response) {
+    /// Sizes the socket buffers, then starts with the 101 response queued.
+    bool open(std::string handshake_response) {
         const auto& cfg = *endpoint_.ctx->current(shard_)->cfg;
         // websocket.read_buffer_size / write_buffer_size: socket buffers, as Go's upgrader
         // sizes its I/O buffers; 0 keeps the system defaults.
@@ -88,125 +69,120 @@ public:
                 ::setsockopt(fd_, SOL_SOCKET, option, &value, sizeof value);
             }
         }
-        token_ = io_.add(fd_, shared_from_this());
-        if (token_ == 0) {
-            return; // the destructor closes the socket
-        }
-        control_ = std::move(handshake_response);
-        send();
-        if (finished_) {
-            return;
-        }
-        session_ = std::make_shared<session::session>(*endpoint_.ctx, shard_, *this);
-        endpoint_.connections->add(shard_, this);
+        return start(std::move(handshake_response));
     }
 
-    // poller::handler
-    void on_events(std::uint32_t events) override {
-        if ((events & EPOLLOUT) != 0 && write_waiting_) {
-            write_waiting_ = false;
-            io_.want_write(fd_, token_, false);
-            send();
-        }
-        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !finished_) {
-            on_readable();
+    /// uni_websocket with ?cf_connect: the connect request came with the upgrade.
+    void connect_now(std::string_view request) {
+        if (auto* s = current_session(); s != nullptr && !finished()) {
+            connected_ = true;
+            s->on_frame(request, false);
         }
     }
 
-    // session::transport
-    hub::wire wire_format() const noexcept override { return wire_; }
-
-    std::string_view name() const noexcept override { return "websocket"; }
-
-    void write(std::vector<shared_bytes>& messages) override {
-        if (closing_ || finished_) {
-            messages.clear(); // the session is ending: its write never completes
-            return;
-        }
-        batch_.swap(messages); // `messages` gets our empty vector (and its capacity) back
-        if (!notifying_) {     // else send() picks the batch up when the callback returns
-            send();
-        }
+    std::string_view name() const noexcept override {
+        return options_.unidirectional ? "uni_websocket" : "websocket";
     }
 
-    void close(model::disconnect d) override {
-        if (closing_ || finished_) {
-            return;
-        }
-        begin_close(static_cast<std::uint16_t>(d.code), d.reason);
-    }
+    bool unidirectional() const noexcept override { return options_.unidirectional; }
 
-    void wake_at(time_point when) override { endpoint_.connections->wake(shard_, this, when); }
-
-    void defer(unique_function<void()> fn) override { net::post(io_.context(), std::move(fn)); }
-
-    // connection
     time_point tick(time_point now) override {
-        // A peer that never reads keeps our close frame stuck behind a write, or never answers
-        // it: after a grace period drop the TCP connection, so it cannot hold memory forever.
-        if (closing_ && !finished_) {
-            if (now - close_started_ > close_grace) {
-                finish();
-                return time_point::max();
-            }
-            return close_started_ + close_grace + std::chrono::milliseconds(1);
+        auto next = socket_connection::tick(now);
+        if (!options_.unidirectional || closing() || finished()) {
+            return next;
         }
-        auto next = session_ ? session_->tick(now) : time_point::max();
-        if (closing_ && !finished_) { // the session closed us during its tick
-            next = std::min(next, close_started_ + close_grace + std::chrono::milliseconds(1));
+        // Native pings besides the protocol's empty pushes: a client that reads nothing
+        // (only a WebSocket library's automatic pong) still proves it is there.
+        const auto& c = endpoint_.ctx->current(shard_)->cfg->client;
+        if (c.ping_interval.count() <= 0) {
+            return next;
+        }
+        if (awaiting_pong_ && c.pong_timeout.count() > 0 && now > pong_deadline_) {
+            close(model::disconnects::no_pong);
+            return socket_connection::tick(now);
+        }
+        if (next_ping_ == time_point{}) {
+            next_ping_ = now + c.ping_interval;
+        } else if (now >= next_ping_) {
+            send_control(ws::control_frame(ws::opcode::ping, {}));
+            next_ping_ = now + c.ping_interval;
+            if (c.pong_timeout.count() > 0 && !awaiting_pong_) {
+                awaiting_pong_ = true;
+                pong_deadline_ = now + c.pong_timeout;
+            }
+        }
+        next = std::min(next, next_ping_);
+        if (awaiting_pong_) {
+            next = std::min(next, pong_deadline_ + std::chrono::milliseconds(1));
         }
         return next;
     }
 
-    void shutdown(model::disconnect d) override {
-        if (session_) {
-            session_->close(d);
-        }
-    }
-
-private:
-    // ---- reading ---------------------------------------------------------------------------
-
-    void on_readable() {
-        const auto buffer = shard_read_buffer();
-        // One buffer per readiness report normally; a few at most, so that one busy client
-        // cannot starve the shard (level-triggered: what is left is reported again).
-        for (int round = 0; round < 4; ++round) {
-            const auto n = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
-            if (n > 0) {
-                if (!consume(buffer.first(static_cast<std::size_t>(n)))) {
-                    return;
-                }
-                if (static_cast<std::size_t>(n) < buffer.size()) {
-                    return;
-                }
-            } else if (n < 0 && errno == EINTR) {
-                continue;
-            } else {
-                if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                    finish(); // the peer went away (without a close frame), or an error
-                }
-                return;
+protected:
+    void frame_batch(const std::vector<shared_bytes>& batch, std::vector<iovec>& iov) override {
+        const bool json = hub::is_json(wire_format());
+        if (!options_.join_messages && json) {
+            // One push per frame; a joined batch of pushes (one shared message) is split at
+            // its '\n' separators, which raw JSON payloads never contain.
+            std::size_t frames = 0;
+            for (const auto& m : batch) {
+                frames +=
+                    static_cast<std::size_t>(std::count(m.view().begin(), m.view().end(), '\n')) +
+                    1;
             }
+            split_headers_.resize(frames); // sized first: the iovecs point into it
+            std::size_t next = 0;
+            for (const auto& m : batch) {
+                std::string_view rest = m.view();
+                for (;;) {
+                    const auto nl = rest.find('\n');
+                    const auto part = rest.substr(0, nl);
+                    auto& h = split_headers_[next++];
+                    const auto n = ws::write_header(ws::opcode::text, part.size(), h.data());
+                    iov.push_back({h.data(), n});
+                    iov.push_back({const_cast<char*>(part.data()), part.size()});
+                    if (nl == std::string_view::npos) {
+                        break;
+                    }
+                    rest = rest.substr(nl + 1);
+                }
+            }
+            return;
+        }
+        std::uint64_t size = 0;
+        for (const auto& m : batch) {
+            size += m.size();
+        }
+        if (json) {
+            size += batch.size() - 1; // '\n' between JSON messages
+        }
+        const auto header_size =
+            ws::write_header(json ? ws::opcode::text : ws::opcode::binary, size, header_.data());
+        iov.push_back({header_.data(), header_size});
+        static char newline = '\n';
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (i > 0 && json) {
+                iov.push_back({&newline, 1});
+            }
+            iov.push_back({const_cast<char*>(batch[i].data()), batch[i].size()});
         }
     }
 
-    /// Feeds newly read bytes through the frame reader; false when the connection ended.
-    bool consume(std::span<char> fresh) {
+    bool consume(std::span<char> fresh) override {
         std::span<char> data = fresh;
         if (!partial_.empty()) {
             partial_.append(fresh.data(), fresh.size());
             data = std::span<char>(partial_.data(), partial_.size());
         }
         const auto r = reader_.read(data, [this](const ws::event& e) { return on_event(e); });
-        if (finished_) {
+        if (finished()) {
             return false;
         }
         if (r.error != 0) {
             GYRE_LOG_DEBUG("websocket protocol violation close_code={}", r.error);
-            begin_close(r.error, {});
+            begin_close(ws::close_frame(r.error, {}));
             partial_.clear();
-            return !finished_;
+            return !finished();
         }
         const auto rest = data.subspan(r.consumed);
         if (rest.empty()) {
@@ -219,256 +195,83 @@ private:
         return true;
     }
 
+    std::string closing_bytes(const model::disconnect& d) override {
+        std::string out;
+        if (options_.disconnect_push) {
+            std::string push;
+            protocol::client::push p;
+            p.body = protocol::client::to_push(d);
+            (void)protocol::client::json::append_push(
+                push, p, protocol::client::push_form::unidirectional);
+            std::array<char, ws::max_header_size> header{};
+            const auto n = ws::write_header(ws::opcode::text, push.size(), header.data());
+            out.append(header.data(), n);
+            out += push;
+        }
+        if (options_.closing_handshake) {
+            out += ws::close_frame(static_cast<std::uint16_t>(d.code), d.reason);
+        } else {
+            drop_after_close_ = true;
+        }
+        return out;
+    }
+
+    bool awaits_peer_close() const noexcept override { return !drop_after_close_; }
+
+private:
     bool on_event(const ws::event& e) {
         switch (e.what) {
         case ws::event::kind::message:
-            if (!closing_) {
-                session_->on_frame(e.payload, e.binary);
+            if (closing()) {
+                break;
+            }
+            if (!options_.unidirectional) {
+                current_session()->on_frame(e.payload, e.binary);
+            } else if (!connected_) {
+                // The first message is the connect request; anything later is read and
+                // dropped, as the client is not meant to send more. A malformed one gets a
+                // close frame alone (there is no session yet to push a disconnect to).
+                connected_ = true;
+                if (!protocol::client::json::decode_connect_request(e.payload)) {
+                    drop_after_close_ = !options_.closing_handshake;
+                    begin_close(options_.closing_handshake
+                                    ? ws::close_frame(model::disconnects::bad_request.code,
+                                                      model::disconnects::bad_request.reason)
+                                    : std::string{});
+                } else {
+                    current_session()->on_frame(e.payload, false);
+                }
             }
             break;
         case ws::event::kind::ping:
-            if (!closing_) {
-                control_ += ws::control_frame(ws::opcode::pong, e.payload);
-                send();
-            }
+            send_control(ws::control_frame(ws::opcode::pong, e.payload));
             break;
         case ws::event::kind::pong:
+            awaiting_pong_ = false;
             break;
         case ws::event::kind::close:
-            peer_closed_ = true;
-            if (close_queued_) {
-                if (close_sent_) {
-                    finish(); // our close was answered: the handshake is complete
-                }
-            } else {
-                // Echo the peer's code, then end the connection once it is written.
-                begin_close(ws::valid_close_code(e.close_code) || e.close_code == 0
-                                ? e.close_code
-                                : ws::close_protocol_error,
-                            {});
-            }
+            // Echo the peer's code, then end the connection once it is written.
+            on_peer_close(ws::close_frame(ws::valid_close_code(e.close_code) || e.close_code == 0
+                                              ? e.close_code
+                                              : ws::close_protocol_error,
+                                          {}));
             break;
         }
-        return !finished_;
+        return !finished();
     }
 
-    // ---- writing ---------------------------------------------------------------------------
-
-    /// Sends what is queued: the session's batch as one frame, then control frames. Completes
-    /// at once when the kernel takes everything; else waits for writability.
-    void send() {
-        if (write_waiting_ || finished_) {
-            return;
-        }
-        for (;;) {
-            if (sending_.empty() && control_sending_.empty()) {
-                if (batch_.empty() && control_.empty()) {
-                    return;
-                }
-                prepare();
-            }
-            if (!flush_iovecs()) {
-                return; // waiting for writability, or finished
-            }
-            // Everything prepared has left.
-            const bool had_batch = !sending_.empty();
-            sending_.clear();
-            if (!control_sending_.empty()) {
-                std::string().swap(control_sending_); // the 101 response is ~170 B per idle client
-            }
-            if (close_queued_ && !close_sent_ && control_.empty() && batch_.empty()) {
-                close_sent_ = true;
-                if (peer_closed_) {
-                    finish();
-                    return;
-                }
-            }
-            if (had_batch && session_) {
-                notifying_ = true; // the session may write() again from inside the callback
-                session_->on_write_done(true);
-                notifying_ = false;
-                if (finished_) {
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Moves the queued batch and control frames into the iovecs of the next sendmsg().
-    void prepare() {
-        auto& iov = shard_iovecs();
-        if (!batch_.empty() && !closing_) {
-            sending_.swap(batch_);
-            std::uint64_t size = 0;
-            const bool json = wire_ == hub::wire::json;
-            for (const auto& m : sending_) {
-                size += m.size();
-            }
-            if (json) {
-                size += sending_.size() - 1; // '\n' between JSON messages
-            }
-            const auto header_size = ws::write_header(
-                json ? ws::opcode::text : ws::opcode::binary, size, header_.data());
-            iov.push_back({header_.data(), header_size});
-            static char newline = '\n';
-            for (std::size_t i = 0; i < sending_.size(); ++i) {
-                if (i > 0 && json) {
-                    iov.push_back({&newline, 1});
-                }
-                iov.push_back({const_cast<char*>(sending_[i].data()), sending_[i].size()});
-            }
-        } else {
-            batch_.clear(); // a batch queued after the close is dropped
-        }
-        if (!control_.empty()) {
-            control_sending_.swap(control_);
-            iov.push_back({control_sending_.data(), control_sending_.size()});
-        }
-        pending_iov_.clear();
-        iov_ = &iov;
-        iov_pos_ = 0;
-    }
-
-    /// Writes the prepared iovecs; true when all left, false when waiting (or finished).
-    bool flush_iovecs() {
-        auto& iov = *iov_;
-        while (iov_pos_ < iov.size()) {
-            msghdr msg{};
-            msg.msg_iov = iov.data() + iov_pos_;
-            msg.msg_iovlen = std::min<std::size_t>(iov.size() - iov_pos_, IOV_MAX);
-            const auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                    wait_writable();
-                    return false;
-                }
-                finish();
-                return false;
-            }
-            auto left = static_cast<std::size_t>(n);
-            while (left > 0 && iov_pos_ < iov.size()) {
-                auto& v = iov[iov_pos_];
-                if (left >= v.iov_len) {
-                    left -= v.iov_len;
-                    ++iov_pos_;
-                } else {
-                    v.iov_base = static_cast<char*>(v.iov_base) + left;
-                    v.iov_len -= left;
-                    left = 0;
-                }
-            }
-            while (iov_pos_ < iov.size() && iov[iov_pos_].iov_len == 0) {
-                ++iov_pos_;
-            }
-        }
-        if (iov_ == &pending_iov_) {
-            std::vector<iovec>().swap(pending_iov_); // a slow moment should not keep memory
-        } else {
-            iov.clear();
-        }
-        return true;
-    }
-
-    void wait_writable() {
-        // The shard's iovec scratch is shared: keep what is left of ours in our own vector.
-        if (iov_ != &pending_iov_) {
-            pending_iov_.assign(iov_->begin() + static_cast<std::ptrdiff_t>(iov_pos_), iov_->end());
-            iov_->clear();
-            iov_ = &pending_iov_;
-            iov_pos_ = 0;
-        }
-        write_waiting_ = true;
-        io_.want_write(fd_, token_, true);
-    }
-
-    // ---- closing ---------------------------------------------------------------------------
-
-    void begin_close(std::uint16_t code, std::string_view reason) {
-        closing_ = true;
-        close_queued_ = true;
-        close_started_ = std::chrono::steady_clock::now();
-        if (session_) {
-            endpoint_.connections->wake(
-                shard_, this, close_started_ + close_grace + std::chrono::milliseconds(1));
-        }
-        control_ += ws::close_frame(code, reason);
-        send();
-    }
-
-    void finish() {
-        if (finished_) {
-            return;
-        }
-        finished_ = true;
-        closing_ = true;
-        endpoint_.connections->remove(shard_, this);
-        if (session_) {
-            session_->on_transport_closed();
-        }
-        io_.remove(fd_, token_); // drops the poller's reference on a later turn
-        ::shutdown(fd_, SHUT_RDWR);
-        ::close(fd_);
-        fd_ = -1;
-        sending_.clear();
-        batch_.clear();
-    }
-
-    websocket_endpoint endpoint_;
-    std::size_t shard_;
-    poller& io_;
-    int fd_;
-    poller::token token_ = 0;
-    hub::wire wire_;
-    std::shared_ptr<session::session> session_;
+    options options_;
     ws::frame_reader reader_;
-    std::string partial_;               ///< an incomplete frame between reads
-    std::vector<shared_bytes> batch_;   ///< the session's next frame
-    std::vector<shared_bytes> sending_; ///< the frame being written
-    std::string control_;               ///< handshake, pong and close bytes to send
-    std::string control_sending_;       ///< ... being written
-    std::vector<iovec>* iov_ = nullptr; ///< the write's iovecs (shard scratch or pending_iov_)
-    std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
-    std::size_t iov_pos_ = 0;
-    std::array<char, ws::max_header_size> header_{};
-    std::chrono::steady_clock::time_point close_started_{};
-    static constexpr std::chrono::seconds close_grace{5};
-    bool write_waiting_ = false;
-    bool notifying_ = false;
-    bool closing_ = false;
-    bool close_queued_ = false;
-    bool close_sent_ = false;
-    bool peer_closed_ = false;
-    bool finished_ = false;
+    std::string partial_;                            ///< an incomplete frame between reads
+    std::array<char, ws::max_header_size> header_{}; ///< the frame header of the write in flight
+    /// uni_websocket without join_push_messages: one header per push of the write in flight.
+    std::vector<std::array<char, ws::max_header_size>> split_headers_;
+    time_point next_ping_{};
+    time_point pong_deadline_{};
+    bool awaiting_pong_ = false;
+    bool connected_ = false;        ///< uni: the connect request arrived
+    bool drop_after_close_ = false; ///< uni with disable_closing_handshake
 };
-
-std::string query_value(std::string_view target, std::string_view key) {
-    const auto q = target.find('?');
-    if (q == std::string_view::npos) {
-        return {};
-    }
-    for (const auto& part : strings::split(target.substr(q + 1), '&')) {
-        const auto eq = part.find('=');
-        if (part.substr(0, eq) == key) {
-            return eq == std::string::npos ? std::string{} : part.substr(eq + 1);
-        }
-    }
-    return {};
-}
-
-bool origin_allowed(const std::vector<std::string>& patterns, std::string_view origin) {
-    if (origin.empty()) {
-        return true; // non-browser clients send no Origin
-    }
-    for (const auto& p : patterns) {
-        if (strings::glob_match(p, origin)) {
-            return true;
-        }
-    }
-    return false; // an empty list authorizes no browser origin, as in Centrifugo
-}
 
 void reject(tcp::socket socket,
             http::status status,
@@ -490,19 +293,69 @@ void reject(tcp::socket socket,
     });
 }
 
-} // namespace
+std::string_view query_of(std::string_view target) {
+    const auto q = target.find('?');
+    return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+}
 
-void accept_websocket(const websocket_endpoint& endpoint,
-                      std::size_t shard,
-                      tcp::socket socket,
-                      http::request<http::string_body> request) {
-    const auto& cfg = *endpoint.ctx->current(shard)->cfg;
+/// Checks the handshake and builds the 101 response; false after answering an error.
+bool handshake(const endpoint& ep,
+               std::size_t shard,
+               tcp::socket& socket,
+               const http::request<http::string_body>& request,
+               std::string_view subprotocol,
+               std::string& response) {
+    const auto& cfg = *ep.ctx->current(shard)->cfg;
     const std::string origin(request[http::field::origin]);
     if (!origin_allowed(cfg.client.allowed_origins, origin)) {
         GYRE_LOG_INFO("request Origin is not authorized origin={}", origin);
         reject(std::move(socket), http::status::forbidden, request.version(), "Forbidden\n");
-        return;
+        return false;
     }
+    const auto version = request[http::field::sec_websocket_version];
+    const auto key = request[http::field::sec_websocket_key];
+    if (version != "13") {
+        // As Go's upgrader answers: 400 naming the version we speak.
+        reject(
+            std::move(socket), http::status::bad_request, request.version(), "Bad Request\n", "13");
+        return false;
+    }
+    if (!ws::valid_client_key(key)) {
+        reject(std::move(socket), http::status::bad_request, request.version(), "Bad Request\n");
+        return false;
+    }
+    response = "HTTP/1.1 101 Switching Protocols\r\n"
+               "Upgrade: websocket\r\n"
+               "Connection: Upgrade\r\n"
+               "Server: gyre\r\n"
+               "Sec-WebSocket-Accept: ";
+    response += ws::accept_key(key);
+    if (!subprotocol.empty()) {
+        response += "\r\nSec-WebSocket-Protocol: ";
+        response += subprotocol;
+    }
+    response += "\r\n\r\n";
+    return true;
+}
+
+/// Moves the socket from Asio's reactor to the shard's poller; -1 on failure.
+int take_descriptor(tcp::socket& socket) {
+    boost::system::error_code ec;
+    const int fd = socket.release(ec);
+    if (ec) {
+        GYRE_LOG_ERROR("websocket: cannot take over the connection's socket error=\"{}\"",
+                       ec.message());
+        return -1;
+    }
+    return fd;
+}
+
+} // namespace
+
+void accept_websocket(const endpoint& ep,
+                      std::size_t shard,
+                      tcp::socket socket,
+                      http::request<http::string_body> request) {
     std::string subprotocol;
     hub::wire w = hub::wire::json;
     for (const auto& p :
@@ -515,45 +368,60 @@ void accept_websocket(const websocket_endpoint& endpoint,
             subprotocol = "centrifuge-json";
         }
     }
-    const std::string target(request.target());
-    if (query_value(target, "format") == "protobuf" ||
-        query_value(target, "cf_protocol") == "protobuf") {
+    const auto query = query_of(request.target());
+    if (strings::query_param(query, "format") == "protobuf" ||
+        strings::query_param(query, "cf_protocol") == "protobuf") {
         w = hub::wire::protobuf;
     }
-    const auto version = request[http::field::sec_websocket_version];
-    const auto key = request[http::field::sec_websocket_key];
-    if (version != "13") {
-        // As Go's upgrader answers: 400 naming the version we speak.
-        reject(
-            std::move(socket), http::status::bad_request, request.version(), "Bad Request\n", "13");
+    std::string response;
+    if (!handshake(ep, shard, socket, request, subprotocol, response)) {
         return;
     }
-    if (!ws::valid_client_key(key)) {
+    request = {}; // the upgrade request is not needed any more
+    const int fd = take_descriptor(socket);
+    if (fd < 0) {
+        return;
+    }
+    const auto& cfg = *ep.ctx->current(shard)->cfg;
+    websocket_connection::options o;
+    o.message_size_limit = static_cast<std::size_t>(cfg.websocket.message_size_limit);
+    auto conn = std::make_shared<websocket_connection>(ep, shard, fd, w, o);
+    conn->open(std::move(response));
+}
+
+void accept_uni_websocket(const endpoint& ep,
+                          std::size_t shard,
+                          tcp::socket socket,
+                          http::request<http::string_body> request) {
+    auto connect = strings::query_param(query_of(request.target()), "cf_connect");
+    if (connect && (connect->empty() || *connect == "null")) {
+        connect.reset(); // wait for the first message
+    }
+    if (connect && !protocol::client::json::decode_connect_request(*connect)) {
         reject(std::move(socket), http::status::bad_request, request.version(), "Bad Request\n");
         return;
     }
-    std::string response = "HTTP/1.1 101 Switching Protocols\r\n"
-                           "Upgrade: websocket\r\n"
-                           "Connection: Upgrade\r\n"
-                           "Server: gyre\r\n"
-                           "Sec-WebSocket-Accept: ";
-    response += ws::accept_key(key);
-    if (!subprotocol.empty()) {
-        response += "\r\nSec-WebSocket-Protocol: ";
-        response += subprotocol;
-    }
-    response += "\r\n\r\n";
-    request = {}; // the upgrade request is not needed any more
-    // The descriptor leaves Asio's reactor for the shard's poller.
-    boost::system::error_code ec;
-    const int fd = socket.release(ec);
-    if (ec) {
-        GYRE_LOG_ERROR("websocket: cannot take over the connection's socket error=\"{}\"",
-                       ec.message());
+    std::string response;
+    if (!handshake(ep, shard, socket, request, {}, response)) {
         return;
     }
-    auto conn = std::make_shared<websocket_connection>(endpoint, shard, fd, w);
-    conn->start(std::move(response));
+    request = {};
+    const int fd = take_descriptor(socket);
+    if (fd < 0) {
+        return;
+    }
+    const auto& uni = ep.ctx->current(shard)->cfg->uni_websocket;
+    websocket_connection::options o;
+    o.unidirectional = true;
+    o.join_messages = uni.join_push_messages;
+    o.disconnect_push = !uni.disable_disconnect_push;
+    o.closing_handshake = !uni.disable_closing_handshake;
+    o.message_size_limit = static_cast<std::size_t>(uni.message_size_limit);
+    auto conn =
+        std::make_shared<websocket_connection>(ep, shard, fd, hub::wire::json_unidirectional, o);
+    if (conn->open(std::move(response)) && connect) {
+        conn->connect_now(*connect);
+    }
 }
 
 } // namespace gyre::transport

@@ -5,8 +5,7 @@
 // feeding the session and coalesced gather writes of its outbox.
 #pragma once
 
-#include "session/context.hpp"
-#include "transport/registry.hpp"
+#include "transport/socket_connection.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -14,15 +13,18 @@
 
 namespace gyre::transport {
 
-struct websocket_endpoint {
-    session::context* ctx = nullptr;
-    registry* connections = nullptr;
-};
-
 /// Takes over an upgraded HTTP connection on `shard` (the socket's own shard).
-void accept_websocket(const websocket_endpoint& endpoint,
+void accept_websocket(const endpoint& ep,
                       std::size_t shard,
                       boost::asio::ip::tcp::socket socket,
                       boost::beast::http::request<boost::beast::http::string_body> request);
+
+/// The unidirectional WebSocket (uni_websocket): the connect request comes in ?cf_connect
+/// (bad JSON there: 400 before the upgrade) or as the first text message; the server sends
+/// bare pushes, native pings, and on close a disconnect push and a close frame.
+void accept_uni_websocket(const endpoint& ep,
+                          std::size_t shard,
+                          boost::asio::ip::tcp::socket socket,
+                          boost::beast::http::request<boost::beast::http::string_body> request);
 
 } // namespace gyre::transport

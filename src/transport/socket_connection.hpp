@@ -1,0 +1,137 @@
+// File: transport/socket_connection.hpp
+// What every client transport on a raw socket shares (WebSocket, HTTP-streaming, SSE and their
+// unidirectional forms): the socket sits in the shard's poller; a ready socket is read into one
+// buffer per shard; the session's batch leaves in one sendmsg() of gathered iovecs, and only
+// what the kernel does not take waits for writability; a close queues its last bytes, sends
+// them after the write in flight and ends the connection (dropping a peer that never reads
+// after a grace period). Subclasses decide the framing: how a batch becomes iovecs, what
+// incoming bytes mean, which bytes end the connection.
+#pragma once
+
+#include "session/context.hpp"
+#include "session/transport.hpp"
+#include "transport/poller.hpp"
+#include "transport/registry.hpp"
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <sys/uio.h>
+#include <vector>
+
+namespace gyre::session {
+class session;
+}
+
+namespace gyre::transport {
+
+class emulation_sessions;
+
+/// What a transport endpoint needs from the server: the sessions' context, the connection
+/// registry (ticks, shutdown) and, for HTTP emulation, the table of emulated sessions.
+struct endpoint {
+    session::context* ctx = nullptr;
+    registry* connections = nullptr;
+    emulation_sessions* emulation = nullptr;
+};
+
+class socket_connection : public session::transport,
+                          public connection,
+                          public poller::handler,
+                          public std::enable_shared_from_this<socket_connection> {
+public:
+    socket_connection(endpoint ep, std::size_t shard, int fd, hub::wire w);
+    socket_connection(const socket_connection&) = delete;
+    socket_connection& operator=(const socket_connection&) = delete;
+    virtual ~socket_connection();
+
+    /// Registers the socket, queues `head` (the 101 or the response head, sent with the first
+    /// write) and creates the session. False when the connection ended already.
+    bool start(std::string head);
+
+    // poller::handler
+    void on_events(std::uint32_t events) override;
+
+    // session::transport
+    hub::wire wire_format() const noexcept override { return wire_; }
+
+    void write(std::vector<shared_bytes>& messages) override;
+    void close(model::disconnect d) override;
+    void wake_at(time_point when) override;
+    void defer(unique_function<void()> fn) override;
+
+    // connection
+    time_point tick(time_point now) override;
+    void shutdown(model::disconnect d) override;
+
+protected:
+    /// Appends to `iov` the bytes that carry `batch` (never empty) as one frame or chunk. The
+    /// iovecs may point into `batch` and into the subclass's members until the write ends.
+    virtual void frame_batch(const std::vector<shared_bytes>& batch, std::vector<iovec>& iov) = 0;
+
+    /// New bytes from the peer (valid during the call); false when the connection ended.
+    virtual bool consume(std::span<char> fresh) = 0;
+
+    /// The bytes that end the connection with `d` (close frame, disconnect push, last chunk).
+    virtual std::string closing_bytes(const model::disconnect& d) = 0;
+
+    /// Runs once when the connection ends (before the socket closes).
+    virtual void on_finished() {}
+
+    /// WebSocket waits for the peer's close frame after sending its own; streams do not.
+    virtual bool awaits_peer_close() const noexcept { return false; }
+
+    /// Queues control bytes (a pong, a ping) to leave after the current batch.
+    void send_control(std::string_view bytes);
+
+    /// Starts closing with `last` as the final bytes (idempotent).
+    void begin_close(std::string last);
+
+    /// The peer closed its side (WebSocket close frame): ends the connection when our own
+    /// closing bytes are out, else closes with `reply`.
+    void on_peer_close(std::string reply);
+
+    /// Ends the connection now: the session is told, the socket closed.
+    void finish();
+
+    session::session* current_session() const noexcept { return session_.get(); }
+
+    bool closing() const noexcept { return closing_; }
+
+    bool finished() const noexcept { return finished_; }
+
+    endpoint endpoint_;
+    std::size_t shard_;
+    int fd_;
+
+private:
+    void on_readable();
+    void send();
+    void prepare();
+    bool flush_iovecs();
+    void wait_writable();
+
+    poller& io_;
+    poller::token token_ = 0;
+    hub::wire wire_;
+    std::shared_ptr<session::session> session_;
+    std::vector<shared_bytes> batch_;   ///< the session's next frame
+    std::vector<shared_bytes> sending_; ///< the frame being written
+    std::string control_;               ///< head, control and closing bytes to send
+    std::string control_sending_;       ///< ... being written
+    std::vector<iovec>* iov_ = nullptr; ///< the write's iovecs (shard scratch or pending_iov_)
+    std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
+    std::size_t iov_pos_ = 0;
+    std::chrono::steady_clock::time_point close_started_{};
+    static constexpr std::chrono::seconds close_grace{5};
+    bool write_waiting_ = false;
+    bool notifying_ = false;
+    bool closing_ = false;
+    bool close_queued_ = false;
+    bool close_sent_ = false;
+    bool peer_closed_ = false;
+    bool finished_ = false;
+};
+
+} // namespace gyre::transport
