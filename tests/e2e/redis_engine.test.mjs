@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { api, eventually, post, startApiServer, userToken } from './lib/api.mjs';
-import { client, decode } from './lib/clients.mjs';
+import { client, decode, encode } from './lib/clients.mjs';
 import { redisCommand, startRedis, startRedisCluster, startRedisSentinel } from './lib/redis.mjs';
+import { emulationClient } from './lib/transports.mjs';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true };
 
@@ -461,5 +462,39 @@ describe('broker and presence_manager set separately', () => {
     assert.ok(pubsubKeys.includes(`${prefix}.stream.both:x`), pubsubKeys.join());
     assert.ok(pubsubKeys.every((k) => !k.includes('.presence.')), pubsubKeys.join());
     assert.deepEqual(presenceKeys, [`${prefix}.presence.data.both:x`, `${prefix}.presence.expire.both:x`]);
+  });
+});
+
+describe('emulation across nodes', () => {
+  test('a stream on node A driven through node B\'s /emulation: B forwards to A over Redis', async (t) => {
+    const redis = await startRedis(t);
+    const engine = { type: 'redis', redis: { address: [`redis://127.0.0.1:${redis.port}`], prefix: `gyre${redis.port}` } };
+    const cfg = { engine, channel: { without_namespace: { ...open } }, http_stream: { enabled: true }, sse: { enabled: true } };
+    const a = await startApiServer(t, cfg);
+    const b = await startApiServer(t, cfg);
+    // B routes only to nodes it has heard from: wait until each lists the other.
+    await eventually(async () => (await api(b.port, 'info', {})).json?.result?.nodes?.length === 2,
+      { timeoutMs: 15000, what: 'node B hears node A' });
+    for (const [transport, protobuf] of [['http_stream', false], ['http_stream', true], ['sse', false]]) {
+      const c = emulationClient(t, a.port, {
+        transports: [transport], protobuf, token: userToken(`u-${transport}-${protobuf}`),
+        emulationEndpoint: `http://127.0.0.1:${b.port}/emulation`,
+      });
+      const s = c.newSubscription(`x-${transport}-${protobuf}`);
+      const pubs = [];
+      s.on('publication', (ctx) => pubs.push(decode(ctx.data)));
+      c.connect();
+      s.subscribe();
+      // The subscribe command itself travelled A <- B: being subscribed proves the forwarding.
+      await s.ready(5000);
+      await s.publish(protobuf ? encode({ via: 'b' }) : { via: 'b' }); // the publish command too
+      await ok(a.port, 'publish', { channel: `x-${transport}-${protobuf}`, data: { via: 'api' } });
+      await eventually(() => pubs.length === 2, { what: `both publications over ${transport}` });
+      assert.deepEqual(pubs, [{ via: 'b' }, { via: 'api' }]);
+      c.disconnect();
+    }
+    // A node id that neither node knows: 404, as Centrifugo answers.
+    const r = await post(b.port, '/emulation', { node: 'no-such-node', session: 's', data: '{}' }, { key: '' });
+    assert.equal(r.status, 404);
   });
 });
