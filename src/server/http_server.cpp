@@ -130,8 +130,14 @@ net::awaitable<void> serve_connection(tcp::socket socket,
         self->idle = false;
         const auto target = parser.get().target();
         const auto* route = l.routes->find_route(target.substr(0, target.find('?')));
-        if (route != nullptr && route->max_body_bytes > 0) {
-            parser.body_limit(route->max_body_bytes); // transports cap their bodies (64 KiB)
+        if (!read_ec && route != nullptr && route->max_body_bytes > 0) {
+            // Transports cap their bodies (64 KiB). A declared length was checked against the
+            // server's limit with the header; check it against the route's here.
+            parser.body_limit(route->max_body_bytes);
+            if (const auto length = parser.content_length();
+                length && *length > route->max_body_bytes) {
+                read_ec = http::error::body_limit;
+            }
         }
         if (!read_ec && !parser.is_done()) {
             // Clients such as curl ask before sending a large body and wait for this

@@ -550,3 +550,68 @@ TEST(config_schema, every_default_binds) {
 
 } // namespace
 } // namespace gyre::config
+
+namespace gyre::config {
+namespace {
+
+TEST(config_transports, http_transport_sections_bind) {
+    const auto r = load_text("transports.json", R"({
+        "http_stream": {"enabled": true, "max_request_body_size": 1000},
+        "sse": {"enabled": true, "handler_prefix": "/s"},
+        "uni_sse": {"enabled": true,
+                    "connect_code_to_http_response": {"enabled": true,
+                        "transforms": [{"code": 3500, "to": {"status_code": 401, "body": "no"}}]}},
+        "uni_websocket": {"enabled": true, "join_push_messages": true},
+        "emulation": {"max_request_body_size": 0},
+        "client": {"connect_code_to_unidirectional_disconnect": {"enabled": true,
+                   "transforms": [{"code": 103, "to": {"code": 4501, "reason": "denied"}}]}}
+    })");
+    const auto& c = r.cfg;
+    EXPECT_TRUE(c.http_stream.enabled);
+    EXPECT_EQ(c.http_stream.max_request_body_size, 1000U);
+    EXPECT_EQ(c.sse.handler_prefix, "/s");
+    EXPECT_TRUE(c.emulation.enabled) << "on when sse or http_stream is";
+    EXPECT_EQ(c.emulation.max_request_body_size, 65536U) << "0 means the default, as Centrifugo";
+    EXPECT_FALSE(c.uni_http_stream.enabled);
+    EXPECT_TRUE(c.uni_sse_code_to_http);
+    ASSERT_EQ(c.uni_sse_code_transforms.size(), 1U);
+    EXPECT_EQ(c.uni_sse_code_transforms[0].code, 3500U);
+    EXPECT_EQ(c.uni_sse_code_transforms[0].to_code, 401U);
+    EXPECT_EQ(c.uni_sse_code_transforms[0].to_reason, "no");
+    EXPECT_TRUE(c.uni_websocket.enabled);
+    EXPECT_TRUE(c.uni_websocket.join_push_messages);
+    EXPECT_TRUE(c.client.connect_code_to_unidirectional_disconnect);
+    ASSERT_EQ(c.client.unidirectional_code_transforms.size(), 1U);
+    EXPECT_EQ(c.client.unidirectional_code_transforms[0].to_code, 4501U);
+    EXPECT_EQ(c.client.unidirectional_code_transforms[0].to_reason, "denied");
+    EXPECT_FALSE(load_text("none.json", "{}").cfg.emulation.enabled);
+}
+
+TEST(config_transports, legacy_flat_keys) {
+    const auto c =
+        load_text("legacy_transports.json",
+                  R"({"sse": true, "uni_sse": true, "uni_http_stream_max_request_body_size": 10,
+                                 "uni_websocket": true, "uni_websocket_join_push_messages": true})")
+            .cfg;
+    EXPECT_TRUE(c.sse.enabled);
+    EXPECT_TRUE(c.emulation.enabled);
+    EXPECT_TRUE(c.uni_sse.enabled);
+    EXPECT_EQ(c.uni_http_stream.max_request_body_size, 10U);
+    EXPECT_TRUE(c.uni_websocket.join_push_messages);
+}
+
+TEST(config_transports, bad_transform_names_its_key) {
+    EXPECT_NE(error_of("bad1.json",
+                       R"({"uni_http_stream": {"connect_code_to_http_response":
+                           {"enabled": true, "transforms": [{"code": 1}]}}})")
+                  .find("uni_http_stream.connect_code_to_http_response.transforms[0]"),
+              std::string::npos);
+    EXPECT_NE(error_of("bad2.json",
+                       R"({"client": {"connect_code_to_unidirectional_disconnect":
+                           {"transforms": [{"code": 103, "to": {"reason": "x"}}]}}})")
+                  .find("client.connect_code_to_unidirectional_disconnect.transforms[0].to"),
+              std::string::npos);
+}
+
+} // namespace
+} // namespace gyre::config

@@ -37,6 +37,15 @@ TEST(strings, glob_match_like_centrifugo_origins) {
     EXPECT_FALSE(strings::glob_match("http://localhost:3000", "http://localhost:30001"));
 }
 
+TEST(strings, query_param_decodes_and_tells_absent_from_empty) {
+    EXPECT_EQ(strings::query_param("cf_connect=%7B%22a%22%3A1%7D&x=1", "cf_connect"), R"({"a":1})");
+    EXPECT_EQ(strings::query_param("a=b+c", "a"), "b c");
+    EXPECT_EQ(strings::query_param("flag&x=1", "flag"), "");
+    EXPECT_EQ(strings::query_param("x=1", "cf_connect"), std::nullopt);
+    EXPECT_EQ(strings::query_param("", "x"), std::nullopt);
+    EXPECT_EQ(strings::percent_decode("%zz%4"), "%zz%4") << "broken escapes stay as they are";
+}
+
 TEST(strings, constant_time_equal) {
     EXPECT_TRUE(strings::constant_time_equal("secret", "secret"));
     EXPECT_FALSE(strings::constant_time_equal("secret", "secreT"));

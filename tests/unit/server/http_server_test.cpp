@@ -109,3 +109,66 @@ TEST(http_server, serves_routes_limits_and_async_handlers_across_shards) {
 
 } // namespace
 } // namespace gyre::server
+
+#include "server/transport_routes.hpp"
+
+#include <unistd.h>
+
+namespace gyre::server {
+namespace {
+
+TEST(cors, echoes_an_allowed_origin_and_the_requested_headers) {
+    http_request req;
+    req.headers = {{"Origin", "https://app.example.com"},
+                   {"Access-Control-Request-Headers", "content-type"}};
+    const std::vector<std::pair<std::string, std::string>> allowed{
+        {"Access-Control-Allow-Origin", "https://app.example.com"},
+        {"Access-Control-Allow-Headers", "content-type"},
+        {"Access-Control-Allow-Credentials", "true"}};
+    EXPECT_EQ(cors_headers({"https://*.example.com"}, req), allowed);
+    EXPECT_EQ(cors_headers({"*"}, req), allowed);
+    EXPECT_TRUE(cors_headers({"https://other.com"}, req).empty());
+    EXPECT_TRUE(cors_headers({}, req).empty()) << "an empty list authorizes no browser origin";
+    // No Origin (not a browser): passes, with an empty Allow-Origin as Centrifugo sends.
+    http_request plain;
+    const auto h = cors_headers({}, plain);
+    ASSERT_EQ(h.size(), 2U);
+    EXPECT_EQ(h[0], (std::pair<std::string, std::string>{"Access-Control-Allow-Origin", ""}));
+}
+
+TEST(http_server, route_body_limit_and_connection_takeover) {
+    runtime::shard_set shards(1);
+    auto routes = std::make_shared<router>();
+    routes->add(
+        "/stream",
+        [](const http_request& req, responder done) {
+            // Takes the socket over and writes its own bytes, as the streaming transports do.
+            http_response r;
+            r.takeover = [body = req.body](int fd) {
+                const std::string out = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nowned:" + body;
+                EXPECT_EQ(::write(fd, out.data(), out.size()), static_cast<ssize_t>(out.size()));
+                ::close(fd);
+            };
+            done(std::move(r));
+        },
+        8);
+    http_server http(shards, limits{}, {{"127.0.0.1", 0, routes}});
+    http.start();
+    shards.start();
+    const auto port = http.bound_port(0);
+    const auto owned =
+        round_trip(port, "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    EXPECT_NE(owned.find("owned:abc"), std::string::npos) << owned;
+    EXPECT_EQ(round_trip(port,
+                         "POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n" +
+                             std::string(9, 'x'))
+                  .rfind("HTTP/1.1 413", 0),
+              0U)
+        << "the route's own limit, below the server's";
+    http.shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    shards.stop();
+    shards.join();
+}
+
+} // namespace
+} // namespace gyre::server
