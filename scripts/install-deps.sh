@@ -12,6 +12,8 @@ packages=(
     libnats-dev
     redis-server nats-server
     python3 curl ca-certificates openssl procps
+    # headless browser of tests/e2e/browser.test.mjs (playwright-core drives it, downloads none)
+    chromium fonts-liberation
 )
 
 missing=()
