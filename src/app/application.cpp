@@ -62,25 +62,26 @@ routes build_routes(const config::config& cfg,
                     const transport::endpoint& ws,
                     const std::shared_ptr<api::executor>& api) {
     routes r;
-    if (!cfg.websocket.disabled) {
+    using accept_fn = void (*)(const transport::endpoint&,
+                               std::size_t,
+                               boost::asio::ip::tcp::socket,
+                               boost::beast::http::request<boost::beast::http::string_body>);
+    auto add_upgrade = [&](const std::string& prefix, accept_fn accept, const char* group) {
         r.external_upgrades->emplace_back(
-            cfg.websocket.handler_prefix,
-            [ws](std::size_t shard,
-                 boost::asio::ip::tcp::socket socket,
-                 boost::beast::http::request<boost::beast::http::string_body> request) {
-                transport::accept_websocket(ws, shard, std::move(socket), std::move(request));
+            prefix,
+            [ws, accept](std::size_t shard,
+                         boost::asio::ip::tcp::socket socket,
+                         boost::beast::http::request<boost::beast::http::string_body> request) {
+                accept(ws, shard, std::move(socket), std::move(request));
             });
-        r.external->describe("websocket");
+        r.external->describe(group);
+    };
+    if (!cfg.websocket.disabled) {
+        add_upgrade(cfg.websocket.handler_prefix, &transport::accept_websocket, "websocket");
     }
     if (cfg.uni_websocket.enabled) {
-        r.external_upgrades->emplace_back(
-            cfg.uni_websocket.handler_prefix,
-            [ws](std::size_t shard,
-                 boost::asio::ip::tcp::socket socket,
-                 boost::beast::http::request<boost::beast::http::string_body> request) {
-                transport::accept_uni_websocket(ws, shard, std::move(socket), std::move(request));
-            });
-        r.external->describe("uni_websocket");
+        add_upgrade(
+            cfg.uni_websocket.handler_prefix, &transport::accept_uni_websocket, "uni_websocket");
     }
     for (auto& group : server::add_transport_routes(*r.external, cfg, ws)) {
         r.external->describe(std::move(group));

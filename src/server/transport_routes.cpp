@@ -2,6 +2,9 @@
 
 #include "transport/http_stream.hpp"
 
+#include <array>
+#include <tuple>
+
 namespace gyre::server {
 namespace {
 
@@ -88,21 +91,18 @@ add_transport_routes(router& r, const config::config& cfg, const transport::endp
     std::vector<std::string> groups;
     // Origins are fixed at start-up (like the listeners; Centrifugo does not reload them).
     auto origins = std::make_shared<const std::vector<std::string>>(cfg.client.allowed_origins);
-    if (cfg.http_stream.enabled) {
-        add_stream(r, cfg.http_stream, stream_kind::http_stream, true, origins, ep);
-        groups.emplace_back("http_stream");
-    }
-    if (cfg.sse.enabled) {
-        add_stream(r, cfg.sse, stream_kind::sse, false, origins, ep);
-        groups.emplace_back("sse");
-    }
-    if (cfg.uni_http_stream.enabled) {
-        add_stream(r, cfg.uni_http_stream, stream_kind::uni_http_stream, true, origins, ep);
-        groups.emplace_back("uni_http_stream");
-    }
-    if (cfg.uni_sse.enabled) {
-        add_stream(r, cfg.uni_sse, stream_kind::uni_sse, false, origins, ep);
-        groups.emplace_back("uni_sse");
+    // sse and uni_sse have no preflight answer (OPTIONS is 405 there, as in Centrifugo).
+    const std::array streams{
+        std::tuple{&cfg.http_stream, stream_kind::http_stream, true, "http_stream"},
+        std::tuple{&cfg.sse, stream_kind::sse, false, "sse"},
+        std::tuple{&cfg.uni_http_stream, stream_kind::uni_http_stream, true, "uni_http_stream"},
+        std::tuple{&cfg.uni_sse, stream_kind::uni_sse, false, "uni_sse"},
+    };
+    for (const auto& [opts, kind, answers_preflight, group] : streams) {
+        if (opts->enabled) {
+            add_stream(r, *opts, kind, answers_preflight, origins, ep);
+            groups.emplace_back(group);
+        }
     }
     if (cfg.emulation.enabled) {
         r.add(

@@ -65,6 +65,7 @@ public:
             head_ = std::move(head);
         }
         if (!start(defer_head ? std::string{} : std::move(head))) {
+            on_finished(); // never started: forget the session id
             return;
         }
         if (auto* s = current_session(); s != nullptr && !finished()) {
