@@ -52,3 +52,19 @@ bench_stop_server() { # the server started last, by its pid (gyre or the ceiling
 
 # The value of "name" in a one-line JSON object (http_load's output).
 json_field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" <<<"$1"; }
+
+# An HS256 connection JWT (client.token.hmac_secret_key) for user $2 with server-side
+# subscriptions to the channels that follow ("channels" claim), valid for a day; python3 only.
+bench_jwt() { # secret user [channel...]
+    python3 - "$@" <<'PY'
+import base64, hashlib, hmac, json, sys, time
+secret, user, channels = sys.argv[1], sys.argv[2], sys.argv[3:]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+claims = {"sub": user, "exp": int(time.time()) + 86400}
+if channels:
+    claims["channels"] = channels
+msg = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode()) + b"." + \
+    b64(json.dumps(claims, separators=(",", ":")).encode())
+print((msg + b"." + b64(hmac.new(secret.encode(), msg, hashlib.sha256).digest())).decode())
+PY
+}

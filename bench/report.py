@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Summarises a bench/run.sh results folder: the compare.sh tables (via the shared
 summarize.py), the extra 15k runs, the issue's targets with Gyre/ceiling and Gyre/peer
-ratios, and Gyre's fan-out over Protobuf against JSON (ws_fanout). Usage: report.py RESULTS_DIR"""
+ratios, Gyre's fan-out over Protobuf against JSON (ws_fanout), and the HTTP streaming transports
+against WebSocket (ws_fanout --transport). Usage: report.py RESULTS_DIR"""
 import glob
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -98,6 +100,76 @@ def print_encodings(out, cmp_dir):
     print()
 
 
+UNI_TRANSPORTS = (("websocket", "WebSocket"), ("uni-http-stream", "uni_http_stream"),
+                  ("uni-sse", "uni_sse"))
+
+
+def print_uni(out):
+    """The HTTP streaming transports against WebSocket (JSON, ws_fanout), medians over the
+    repetitions in RESULTS_DIR/uni/gyre-<scenario>-<transport>-r<rep>.json, range in brackets."""
+    folder = os.path.join(out, "uni")
+    if not os.path.isdir(folder):
+        return
+
+    def med(rs, f, fmt):
+        vals = [f(r) for r in rs]
+        m = fmt(statistics.median(vals))
+        return m if len(vals) == 1 else f"{m} ({fmt(min(vals))}–{fmt(max(vals))})"
+
+    def clean(rs):
+        bad = sum(1 for r in rs if r["connections"] != r["connections_target"]
+                  or r["deliveries_received"] != r["deliveries_expected"]
+                  or any(r["errors"][k] for k in ("connect", "subscribe", "disconnects",
+                                                  "protocol", "bad_frames", "publish")))
+        return f"{bad} of {len(rs)} runs not clean" if bad else "clean"
+
+    def idle_us(r):
+        return (r["server"]["cpu_s_window"] * 1e6 / max(1, r["connections"])
+                / max(1e-9, r["window_s"]))
+
+    heads = {
+        "fanout-1k": "| scenario | transport | runs | deliveries/s | delivery ratio | p50 ms | "
+                     "p99 ms | max ms | server CPU us/delivery | server core % | load generator CPU % | "
+                     "reordered | errors |\n"
+                     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "idle-10k": "| scenario | transport | runs | connections | server RSS B/conn | "
+                    "server CPU us/conn/s | pings seen | errors |\n"
+                    "|---|---|---:|---:|---:|---:|---:|---|",
+    }
+    title = False
+    for sc, head in heads.items():
+        table = False
+        for key, name in UNI_TRANSPORTS:
+            rs = runs(folder, f"gyre-{sc}-{key}-r")
+            if not rs:
+                continue
+            if not title:
+                print("### HTTP streaming transports (Gyre, ws_fanout, JSON; medians, range)\n")
+                title = True
+            if not table:
+                print(head)
+                table = True
+            if sc == "fanout-1k":
+                cells = [med(rs, lambda r: r["deliveries_per_s"], lambda v: f"{v:,.0f}"),
+                         med(rs, lambda r: r["delivery_ratio"], lambda v: f"{v:.4f}"),
+                         med(rs, lambda r: r["latency_ms"]["p50"], lambda v: f"{v:.1f}"),
+                         med(rs, lambda r: r["latency_ms"]["p99"], lambda v: f"{v:.1f}"),
+                         med(rs, lambda r: r["latency_ms"]["max"], lambda v: f"{v:.1f}"),
+                         med(rs, cpu_per_delivery, lambda v: f"{v:.2f}"),
+                         med(rs, lambda r: r["server"]["cpu_pct_window"], lambda v: f"{v:.0f}"),
+                         med(rs, lambda r: r["loadgen_cpu_pct"], lambda v: f"{v:.0f}"),
+                         med(rs, lambda r: r["reordered"], lambda v: f"{v:,.0f}")]
+            else:
+                cells = [med(rs, lambda r: r["connections"], lambda v: f"{v:,.0f}"),
+                         med(rs, lambda r: r["server"]["rss_bytes_per_conn_end"],
+                             lambda v: f"{v:,.0f}"),
+                         med(rs, idle_us, lambda v: f"{v:.2f}"),
+                         med(rs, lambda r: r["pings_answered"], lambda v: f"{v:,.0f}")]
+            print(f"| {sc} | {name} | {len(rs)} | " + " | ".join(cells) + f" | {clean(rs)} |")
+        if table:
+            print()
+
+
 def main():
     out = sys.argv[1]
     cmp_dir = os.path.join(out, "compare")
@@ -172,6 +244,7 @@ def main():
               f"| n/a | n/a | | |")
     print()
     print_encodings(out, cmp_dir)
+    print_uni(out)
 
 
 if __name__ == "__main__":

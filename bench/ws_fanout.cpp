@@ -1,29 +1,42 @@
 // ws_fanout: fan-out load generator for Gyre (or any Centrifugo client protocol v2 server) that
 // speaks either encoding of the protocol over WebSocket: Protobuf (subprotocol
-// centrifuge-protobuf, binary frames) or JSON (text frames).
+// centrifuge-protobuf, binary frames) or JSON (text frames); or, JSON only, one of the
+// unidirectional HTTP streaming transports (uni_http_stream, uni_sse).
 //
 //   ws_fanout --url ws://127.0.0.1:8000/connection/websocket --proto protobuf|json
 //             --conns N --rate R --duration S --payload BYTES --api-key KEY
-//             [--server-pid PID] [--procs K] [--channel C] [--token JWT] [--pub-conns P]
-//             [--concurrency X] [--settle S] [--drain S] [--connect-timeout S] [--verbose]
-//             [--publish-port P]
+//             [--transport websocket|uni_http_stream|uni_sse] [--server-pid PID] [--procs K]
+//             [--channel C] [--token JWT] [--pub-conns P] [--concurrency X] [--settle S]
+//             [--drain S] [--connect-timeout S] [--verbose] [--publish-port P]
 //
-// N client connections each send, in one frame, Command{id:1, connect:{}} and
+// WebSocket: N client connections each send, in one frame, Command{id:1, connect:{}} and
 // Command{id:2, subscribe:{channel}} (Protobuf: varint-length-delimited; JSON: newline-separated)
-// and wait for both replies. Once all are subscribed (and --settle seconds later), the parent
-// process POSTs /api/publish at R publications per second for S seconds over keep-alive
-// HTTP/1.1 connections (one request in flight each; to --publish-port, default the WebSocket
-// port: another node of a cluster measures cross-node delivery), with the data
+// and wait for both replies.
+// uni_http_stream / uni_sse (--url http://host:port/connection/uni_…; the path defaults to the
+// transport's): each connection sends the HTTP/1.1 request itself (uni_http_stream: POST with
+// the ConnectRequest {"token":…} as its body; uni_sse: GET ?cf_connect=<url-encoded request>),
+// reads the 200 head, de-chunks the body and splits it into pushes ('\n'-ended JSON lines, or
+// `data:` events of an event stream). The client cannot subscribe by itself: the token must
+// carry the channel ({"channels":["bench"]}, a server-side subscription); a connection counts
+// as subscribed when its {"connect":…} push lists the channel in "subs". Pings ({}) need no
+// answer on these transports.
+//
+// Once all are subscribed (and --settle seconds later), the parent process POSTs /api/publish
+// at R publications per second for S seconds over keep-alive HTTP/1.1 connections (one request
+// in flight each; to --publish-port, default the clients' port: another node of a cluster
+// measures cross-node delivery), with the data
 // {"t":<CLOCK_MONOTONIC ns>,"s":<seq>,"pad":"xx…"} padded so that it is BYTES long. Every
 // connection decodes each Push → Publication → data (the same JSON bytes in both encodings),
 // records the latency from t, counts the delivery, and counts publications that arrive after a
 // later one ("reordered": possible when two publish connections race) or twice ("duplicates").
 // Server pings (an empty Reply) are answered with an empty Command, WebSocket pings with pongs.
+// --rate 0 publishes nothing: the connections are only held for --duration seconds (an idle
+// run: server RSS per connection and CPU per connection-second, "mode":"idle").
 //
 // Process layout: the parent coordinates and publishes; K child processes (default: enough that
 // each holds at most 19,000 connections, below a 20,000-fd limit) each run one epoll loop over
 // their connections and report through a shared anonymous mapping. The parent prints ONE JSON
-// object on stdout (the keys of the shared wsload's fanout output, plus "encoding",
+// object on stdout (the keys of the shared wsload's fanout output, plus "transport", "encoding",
 // "payload_bytes", "duplicates" and server.cpu_us_per_delivery); progress goes to stderr. Exit
 // status 0 only when every connection, publish and delivery succeeded. Only 127.0.0.0/8 targets.
 //
@@ -37,6 +50,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -99,6 +113,20 @@ double self_cpu_s() {
 
 enum class encoding { json, protobuf };
 
+enum class transport_kind { websocket, uni_http_stream, uni_sse };
+
+std::string_view transport_name(transport_kind t) {
+    switch (t) {
+    case transport_kind::websocket:
+        return "websocket";
+    case transport_kind::uni_http_stream:
+        return "uni_http_stream";
+    case transport_kind::uni_sse:
+        return "uni_sse";
+    }
+    return "websocket";
+}
+
 struct options {
     std::string host = "127.0.0.1";
     int port = 8000;
@@ -108,6 +136,8 @@ struct options {
     std::string channel = "bench";
     std::string api_key, token;
     encoding enc = encoding::protobuf;
+    transport_kind transport = transport_kind::websocket;
+    bool path_set = false, enc_set = false; // given on the command line
     int conns = 1000;
     int procs = 0;
     int pub_conns = 0;
@@ -147,18 +177,24 @@ std::string loopback_host(std::string h) {
 }
 
 void parse_url(options& o, std::string_view url) {
-    const auto parts = gyre::bench::split_url(url, "ws://");
+    auto parts = gyre::bench::split_url(url, "ws://");
     if (!parts) {
-        die("only ws://host[:port]/path URLs are supported");
+        parts = gyre::bench::split_url(url, "http://");
+    }
+    if (!parts) {
+        die("only ws://host[:port]/path or http://host[:port]/path URLs are supported");
     }
     o.path = parts->path;
+    o.path_set = true;
     o.host = loopback_host(parts->host);
     o.port = parts->port.empty() ? 80 : number<int>("--url", parts->port);
 }
 
 void usage() {
     std::cout << "usage: ws_fanout [--url ws://127.0.0.1:8000/connection/websocket | --port P]\n"
-                 "  [--proto protobuf|json] [--conns N] [--rate R] [--duration S] [--payload B]\n"
+                 "  [--transport websocket|uni_http_stream|uni_sse] (the last two: JSON only)\n"
+                 "  [--proto protobuf|json] [--conns N] [--rate R (0: idle)] [--duration S]\n"
+                 "  [--payload B]\n"
                  "  [--api-key KEY] [--server-pid PID] [--procs K] [--channel C] [--token JWT]\n"
                  "  [--publish-path /api/publish] [--pub-conns P] [--concurrency X] [--settle S]\n"
                  "  [--drain S] [--connect-timeout S] [--publish-port P] [--verbose]\n"
@@ -176,6 +212,17 @@ bool apply_flag(options& o, std::string_view f, const std::string& v) {
             die("--proto must be json or protobuf");
         }
         o.enc = v == "json" ? encoding::json : encoding::protobuf;
+        o.enc_set = true;
+    } else if (f == "--transport") {
+        if (v == "websocket") {
+            o.transport = transport_kind::websocket;
+        } else if (v == "uni_http_stream") {
+            o.transport = transport_kind::uni_http_stream;
+        } else if (v == "uni_sse") {
+            o.transport = transport_kind::uni_sse;
+        } else {
+            die("--transport must be websocket, uni_http_stream or uni_sse");
+        }
     } else if (f == "--conns") {
         o.conns = number<int>(f, v);
     } else if (f == "--procs") {
@@ -240,7 +287,7 @@ options parse_args(int argc, char** argv) {
         }
         ++i;
     }
-    if (o.conns < 1 || o.rate <= 0 || o.duration <= 0 || o.concurrency < 1 || o.procs < 0 ||
+    if (o.conns < 1 || o.rate < 0 || o.duration <= 0 || o.concurrency < 1 || o.procs < 0 ||
         o.pub_conns < 0 || o.drain < 0 || o.settle < 0 || o.payload > 1'000'000) {
         die("bad option values");
     }
@@ -248,6 +295,18 @@ options parse_args(int argc, char** argv) {
         !json_plain(o.token) || !json_plain(o.api_key) ||
         o.api_key.find_first_of("\r\n") != std::string::npos) {
         die("channel, token or API key contains characters this tool does not escape");
+    }
+    if (o.transport != transport_kind::websocket) {
+        if (o.enc_set && o.enc == encoding::protobuf) {
+            die("--transport " + std::string(transport_name(o.transport)) + " is JSON only");
+        }
+        o.enc = encoding::json;
+        if (!o.path_set) {
+            o.path = "/connection/" + std::string(transport_name(o.transport));
+        }
+    }
+    if (o.path.find_first_of(" \r\n") != std::string::npos) {
+        die("the URL path contains characters this tool does not send");
     }
     if (o.publish_port == 0) {
         o.publish_port = o.port;
@@ -497,8 +556,27 @@ std::string printable(std::string_view s, std::size_t max = 120) {
     return r;
 }
 
+// Percent-encodes everything but RFC 3986's unreserved characters (for ?cf_connect=).
+std::string url_encode(std::string_view s) {
+    static constexpr std::string_view hex = "0123456789ABCDEF";
+    std::string r;
+    for (const char ch : s) {
+        const auto u = static_cast<unsigned char>(ch);
+        if (std::isalnum(u) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+            r += ch;
+        } else {
+            r += '%';
+            r += hex[u >> 4];
+            r += hex[u & 15];
+        }
+    }
+    return r;
+}
+
 // --------------------------------------------------------------------------- client side
 
+// tcp: connecting; upgrade: request sent, waiting for the response head (101 or, for the HTTP
+// streams, 200); handshake: waiting for the connect and subscribe replies (or the connect push).
 enum class cstate : std::uint8_t { tcp, upgrade, handshake, ready, dead };
 
 struct client {
@@ -507,11 +585,13 @@ struct client {
     bool connected = false;
     bool subscribed = false;
     bool want_write = false;
+    bool chunked = false; // HTTP streams: the body has chunked transfer coding
     std::uint8_t frag_op = 0;
     u64 last_seq = 0;
-    std::string in;   // bytes of an incomplete frame
-    std::string out;  // bytes the socket did not take yet
-    std::string frag; // a fragmented message being assembled
+    std::string in;    // bytes of an incomplete frame (or HTTP chunk)
+    std::string out;   // bytes the socket did not take yet
+    std::string frag;  // WebSocket: a fragmented message; HTTP streams: an incomplete line
+    std::string event; // uni_sse: the data of an event not yet ended by its empty line
 };
 
 // One child process: its connections and one epoll loop over them.
@@ -524,13 +604,31 @@ public:
         , rbuf_(1 << 18) {
         rng_state ^=
             static_cast<u64>(static_cast<std::uint32_t>(getpid())) * u64{0x9e3779b97f4a7c15};
-        upgrade_ = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
-                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: Z3lyZS13cy1mYW5vdXQhIQ==\r\nSec-WebSocket-Version: 13\r\n";
-        if (o.enc == encoding::protobuf) {
-            upgrade_ += "Sec-WebSocket-Protocol: centrifuge-protobuf\r\n";
+        const std::string host = "Host: " + o.host + ":" + std::to_string(o.port) + "\r\n";
+        const std::string connect_request =
+            o.token.empty() ? "{}" : R"({"token":")" + o.token + "\"}";
+        switch (o.transport) {
+        case transport_kind::websocket:
+            request_ = "GET " + o.path + " HTTP/1.1\r\n" + host +
+                       "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Key: Z3lyZS13cy1mYW5vdXQhIQ==\r\n"
+                       "Sec-WebSocket-Version: 13\r\n";
+            if (o.enc == encoding::protobuf) {
+                request_ += "Sec-WebSocket-Protocol: centrifuge-protobuf\r\n";
+            }
+            request_ += "\r\n";
+            break;
+        case transport_kind::uni_http_stream:
+            request_ = "POST " + o.path + " HTTP/1.1\r\n" + host +
+                       "Content-Type: application/json\r\nContent-Length: " +
+                       std::to_string(connect_request.size()) + "\r\n\r\n" + connect_request;
+            return; // nothing is sent after the request
+        case transport_kind::uni_sse:
+            request_ = "GET " + o.path + (o.path.find('?') == std::string::npos ? "?" : "&") +
+                       "cf_connect=" + url_encode(connect_request) + " HTTP/1.1\r\n" + host +
+                       "Accept: text/event-stream\r\n\r\n";
+            return;
         }
-        upgrade_ += "\r\n";
         std::string frame;
         if (o.enc == encoding::protobuf) {
             std::string connect_req; // ConnectRequest{token = 1}
@@ -703,7 +801,7 @@ private:
         c.st = cstate::upgrade;
         c.want_write = true;
         set_events(c, false);
-        write(c, upgrade_);
+        write(c, request_);
     }
 
     void close_client(client& c) {
@@ -722,6 +820,7 @@ private:
         std::string().swap(c.in);
         std::string().swap(c.out);
         std::string().swap(c.frag);
+        std::string().swap(c.event);
     }
 
     void write(client& c, std::string_view data) {
@@ -813,7 +912,7 @@ private:
         }
     }
 
-    // Consumes the upgrade response and complete frames; returns the bytes used.
+    // Consumes the response head and complete frames (or HTTP chunks); returns the bytes used.
     std::size_t on_bytes(client& c, char* p, std::size_t n) {
         std::size_t off = 0;
         if (c.st == cstate::upgrade) {
@@ -822,12 +921,24 @@ private:
             if (end == std::string_view::npos) {
                 if (n > 16384) {
                     ++me_.connect_errors;
-                    error("upgrade response too long");
+                    error("response head too long");
                     close_client(c);
                 }
                 return 0;
             }
             const std::string_view head = s.substr(0, end + 2);
+            if (o_.transport != transport_kind::websocket) {
+                if (!head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200")) {
+                    ++me_.connect_errors;
+                    error("stream refused: " + printable(s, 160));
+                    close_client(c);
+                    return n;
+                }
+                c.chunked = header_has(head, "transfer-encoding:", "chunked");
+                c.st = cstate::handshake;
+                off = end + 4;
+                return off + on_chunks(c, p + off, n - off);
+            }
             if (!head.starts_with("HTTP/1.1 101")) {
                 ++me_.connect_errors;
                 error("upgrade failed: " + printable(head));
@@ -847,17 +958,181 @@ private:
                 return n;
             }
         }
-        return off + on_frames(c, p + off, n - off);
+        return off + (o_.transport == transport_kind::websocket ? on_frames(c, p + off, n - off)
+                                                                : on_chunks(c, p + off, n - off));
     }
 
-    static bool has_protobuf_subprotocol(std::string_view head) {
+    // Whether the header `name` (lower case, with its colon) of a response head contains
+    // `value` (lower case).
+    static bool header_has(std::string_view head, std::string_view name, std::string_view value) {
         std::string lower(head);
         std::transform(lower.begin(), lower.end(), lower.begin(), [](char ch) {
             return static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
         });
-        const auto at = lower.find("\r\nsec-websocket-protocol:");
-        return at != std::string::npos &&
-               lower.find("centrifuge-protobuf", at) < lower.find("\r\n", at + 2);
+        const auto at = lower.find("\r\n" + std::string(name));
+        return at != std::string::npos && lower.find(value, at) < lower.find("\r\n", at + 2);
+    }
+
+    static bool has_protobuf_subprotocol(std::string_view head) {
+        return header_has(head, "sec-websocket-protocol:", "centrifuge-protobuf");
+    }
+
+    // HTTP streams: complete chunks of a chunked body (or, without chunked coding, every byte:
+    // the body then ends with the connection); returns the bytes used. Each chunk's data goes
+    // to on_body at once, so a push is timed when the chunk that completes it has arrived (as
+    // a WebSocket message is when its frame has).
+    std::size_t on_chunks(client& c, char* p, std::size_t n) {
+        if (!c.chunked) {
+            on_body(c, std::string_view(p, n));
+            return n;
+        }
+        std::size_t off = 0;
+        while (off < n && c.st != cstate::dead) {
+            const std::string_view s(p + off, n - off);
+            const auto cr = s.find("\r\n");
+            if (cr == std::string_view::npos) {
+                if (s.size() > 64) {
+                    bad_frame(c, "bad chunk header: " + printable(s, 40));
+                }
+                break;
+            }
+            u64 size = 0;
+            const auto [end, ec] = std::from_chars(s.data(), s.data() + cr, size, 16);
+            if (ec != std::errc{} || end == s.data() ||
+                (end != s.data() + cr && *end != ';' && *end != ' ')) {
+                bad_frame(c, "bad chunk header: " + printable(s.substr(0, cr)));
+                return n;
+            }
+            if (size > (64U << 20)) {
+                bad_frame(c, "chunk too large");
+                return n;
+            }
+            if (size == 0) { // the last chunk: the server ended the stream
+                error("server ended the stream (last chunk)");
+                close_client(c);
+                return n;
+            }
+            const auto len = static_cast<std::size_t>(size);
+            if (s.size() < cr + 2 + len + 2) {
+                break;
+            }
+            if (s.substr(cr + 2 + len, 2) != "\r\n") {
+                bad_frame(c, "chunk not followed by CRLF");
+                return n;
+            }
+            on_body(c, s.substr(cr + 2, len));
+            off += cr + 2 + len + 2;
+        }
+        return off;
+    }
+
+    // Bytes of a stream's body, in order: complete lines go to on_line, the rest waits in
+    // c.frag for the next bytes.
+    void on_body(client& c, std::string_view data) {
+        if (!c.frag.empty()) {
+            c.frag.append(data);
+            std::string pending;
+            pending.swap(c.frag);
+            const std::size_t used = on_lines(c, pending);
+            if (c.st != cstate::dead) {
+                c.frag.assign(pending, used);
+            }
+            return;
+        }
+        const std::size_t used = on_lines(c, data);
+        if (c.st != cstate::dead && used < data.size()) {
+            if (data.size() - used > (64U << 20)) {
+                bad_frame(c, "line too long");
+                return;
+            }
+            c.frag.assign(data.substr(used));
+        }
+    }
+
+    std::size_t on_lines(client& c, std::string_view data) {
+        std::size_t off = 0;
+        while (c.st != cstate::dead) {
+            const auto nl = data.find('\n', off);
+            if (nl == std::string_view::npos) {
+                break;
+            }
+            std::string_view line = data.substr(off, nl - off);
+            off = nl + 1;
+            if (line.ends_with('\r')) {
+                line.remove_suffix(1);
+            }
+            if (o_.transport == transport_kind::uni_sse) {
+                on_sse_line(c, line);
+            } else if (!line.empty()) {
+                on_uni_push(c, line);
+            }
+        }
+        return off;
+    }
+
+    // An event stream line: "data: …" lines accumulate (joined by '\n'), an empty line ends
+    // the event; other fields (event, id, retry) and comments (":…") are ignored.
+    void on_sse_line(client& c, std::string_view line) {
+        if (line.empty()) {
+            if (!c.event.empty()) {
+                std::string ev;
+                ev.swap(c.event);
+                on_uni_push(c, ev);
+                if (c.st != cstate::dead) {
+                    ev.clear();
+                    c.event.swap(ev); // keep the capacity
+                }
+            }
+            return;
+        }
+        if (!line.starts_with("data:")) {
+            return;
+        }
+        line.remove_prefix(5);
+        if (line.starts_with(' ')) {
+            line.remove_prefix(1);
+        }
+        if (!c.event.empty()) {
+            c.event += '\n';
+        }
+        c.event.append(line);
+    }
+
+    // One push of a unidirectional stream: {"connect":{…,"subs":{"<channel>":…}}} first, then
+    // {"channel":…,"pub":{"data":…}} publications and {} pings.
+    void on_uni_push(client& c, std::string_view m) {
+        if (m == "{}") {
+            ++me_.pings; // nothing to answer on a unidirectional stream
+            return;
+        }
+        u64 t = 0, seq = 0;
+        if (c.st == cstate::handshake) {
+            if (!m.starts_with("{\"connect\":")) {
+                ++me_.connect_errors;
+                error("expected the connect push, got: " + printable(m));
+                close_client(c);
+                return;
+            }
+            c.connected = true;
+            const auto subs = m.find("\"subs\":{");
+            if (subs == std::string_view::npos ||
+                m.find("\"" + o_.channel + "\":", subs) == std::string_view::npos) {
+                ++me_.subscribe_errors;
+                error("connect push without a subscription to " + o_.channel +
+                      " (the token needs \"channels\"): " + printable(m));
+                close_client(c);
+                return;
+            }
+            c.subscribed = true;
+            mark_ready(c);
+            return;
+        }
+        if (m.find("\"pub\":") != std::string_view::npos && find_stamp(m, t, seq)) {
+            on_publication(c, t, seq);
+            return;
+        }
+        ++me_.protocol_errors;
+        error("unexpected push: " + printable(m));
     }
 
     std::size_t on_frames(client& c, char* p, std::size_t n) {
@@ -1057,6 +1332,10 @@ private:
             error("error reply: " + printable(text));
             return;
         }
+        mark_ready(c);
+    }
+
+    void mark_ready(client& c) {
         if (c.connected && c.subscribed && c.st == cstate::handshake) {
             c.st = cstate::ready;
             me_.ready.fetch_add(1);
@@ -1166,7 +1445,7 @@ private:
     child_stats& me_;
     std::vector<client> clients_;
     std::vector<char> rbuf_;
-    std::string upgrade_, handshake_, pong_, scratch_;
+    std::string request_, handshake_, pong_, scratch_;
     unsigned handshake_opcode_ = 2;
     int ep_ = -1;
     u64 rx_now_ = 0;
@@ -1204,8 +1483,12 @@ public:
             if (t - t_go >= dur_ns) {
                 break;
             }
-            i64 due = static_cast<i64>(static_cast<double>(t - t_go) / 1e9 * o_.rate) + 1 -
+            // --rate 0: an idle run, nothing is published.
+            i64 due = 0;
+            if (o_.rate > 0) {
+                due = static_cast<i64>(static_cast<double>(t - t_go) / 1e9 * o_.rate) + 1 -
                       static_cast<i64>(seq_);
+            }
             for (std::size_t i = 0; i < conns_.size() && due > 0; ++i) {
                 if (!conns_[i].busy && conns_[i].fd >= 0) {
                     send_publish(i);
@@ -1626,7 +1909,8 @@ int main(int argc, char** argv) {
         }
         kids.push_back(pid);
     }
-    note(std::string(o.enc == encoding::protobuf ? "protobuf" : "json") + ": opening " +
+    note(std::string(transport_name(o.transport)) + ", " +
+         (o.enc == encoding::protobuf ? "protobuf" : "json") + ": opening " +
          std::to_string(o.conns) + " connections to " + o.host + ":" + std::to_string(o.port) +
          o.path + " in " + std::to_string(procs) + " process(es)");
 
@@ -1689,9 +1973,14 @@ int main(int argc, char** argv) {
                              : 0.0;
 
     std::string j = "{";
-    j += R"("mode":"fanout","tool":"ws_fanout","proto":"v2","encoding":)";
+    j += o.rate > 0 ? R"("mode":"fanout")" : R"("mode":"idle")";
+    j += R"(,"tool":"ws_fanout","proto":"v2","transport":")";
+    j += transport_name(o.transport);
+    j += R"(","encoding":)";
     j += o.enc == encoding::protobuf ? R"("protobuf")" : R"("json")";
-    j += ",\"url\":" + json_string("ws://" + o.host + ":" + std::to_string(o.port) + o.path);
+    j += ",\"url\":" +
+         json_string((o.transport == transport_kind::websocket ? "ws://" : "http://") + o.host +
+                     ":" + std::to_string(o.port) + o.path);
     j += ",\"publish_port\":" + std::to_string(o.publish_port);
     j += ",\"connections_target\":" + std::to_string(o.conns);
     j += ",\"connections\":" + std::to_string(t.ready);
@@ -1737,6 +2026,7 @@ int main(int argc, char** argv) {
     j += ",\"loadgen_cpu_s\":" + fixed(lg_cpu, 2);
     j += ",\"loadgen_cpu_pct\":" + fixed(window_s > 0 ? 100 * lg_cpu / window_s : 0.0, 1);
     j += ",\"window_s\":" + fixed(window_s, 2);
+    j += ",\"held_s\":" + fixed(window_s, 2); // as wsload's idle output names it
     if (o.server_pid > 0) {
         const double cpu_w = s2.cpu_s - s1.cpu_s;
         const auto per_conn = [&t, &s0](long kb) {
@@ -1758,7 +2048,13 @@ int main(int argc, char** argv) {
              ",\"cpu_s_window\":" + fixed(cpu_w, 2) +
              ",\"cpu_pct_window\":" + fixed(window_s > 0 ? 100 * cpu_w / window_s : 0.0, 1) +
              ",\"cpu_us_per_delivery\":" +
-             fixed(cpu_w * 1e6 / static_cast<double>(std::max<i64>(1, t.received)), 3) + "}";
+             fixed(cpu_w * 1e6 / static_cast<double>(std::max<i64>(1, t.received)), 3) +
+             ",\"cpu_us_per_conn_s\":" +
+             fixed(t.ready > 0 && window_s > 0
+                       ? cpu_w * 1e6 / static_cast<double>(t.ready) / window_s
+                       : 0.0,
+                   3) +
+             "}";
     }
     j += "}\n";
     std::cout << j << std::flush;
