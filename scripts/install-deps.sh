@@ -7,7 +7,7 @@ packages=(
     build-essential g++ cmake ninja-build pkg-config clang-format
     libboost1.81-all-dev libssl-dev libsimdjson-dev libspdlog-dev libfmt-dev
     libcli11-dev libyaml-cpp-dev libtomlplusplus-dev libhiredis-dev
-    libprotobuf-dev protobuf-compiler
+    libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
     libgtest-dev libgmock-dev libbenchmark-dev
     libnats-dev
     redis-server nats-server

@@ -2,6 +2,7 @@
 
 #include "api/executor.hpp"
 #include "app/engine_setup.hpp"
+#include "app/proxy_setup.hpp"
 #include "app/logging.hpp"
 #include "auth/jwks.hpp"
 #include "config/live.hpp"
@@ -232,6 +233,14 @@ int run_server(const config::load_options& options) {
                             done(std::move(r.body));
                         });
         });
+    std::unique_ptr<session::proxies> backend;
+    try {
+        backend = build_proxies(*cfg, shards);
+    } catch (const std::exception& e) {
+        GYRE_LOG_ERROR("{}", e.what());
+        return 1;
+    }
+    ctx.set_backend(backend.get());
     transport::registry connections(
         shards, std::chrono::milliseconds(100), [&hub_node](std::size_t shard, auto now) {
             hub_node.tick(shard, now);

@@ -4,7 +4,9 @@
 // keep the namespace's value.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 
 namespace gyre::model {
 
@@ -14,6 +16,16 @@ struct channel_override {
     std::optional<bool> force_push_join_leave;
     std::optional<bool> force_recovery;
     std::optional<bool> force_positioning;
+};
+
+/// A subscription the server grants without a subscribe command: the connection token's
+/// `channels`/`subs`, or a connect proxy's result. Payloads are raw JSON (or decoded b64 bytes).
+struct server_subscription {
+    std::string channel;
+    std::optional<std::string> info;
+    std::optional<std::string> data;
+    channel_override override_options;
+    std::int64_t expire_at = 0; ///< unix seconds, 0 = never
 };
 
 } // namespace gyre::model

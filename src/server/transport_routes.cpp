@@ -52,6 +52,7 @@ void add_stream(router& r,
             s.content_type = std::string(req.header("Content-Type"));
             s.body = req.body;
             s.http11 = req.http11;
+            s.request_headers = req.headers;
             if (auto refused = transport::check_stream(kind, s)) {
                 done(with_headers(http_response::text(refused->status, refused->body),
                                   std::move(cors)));

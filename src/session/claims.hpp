@@ -16,12 +16,7 @@ namespace gyre::session {
 using channel_override = model::channel_override;
 
 /// One entry of the `subs` claim (server-side subscription with options).
-struct server_subscription {
-    std::string channel;
-    std::optional<std::string> info; ///< raw JSON, or decoded b64info
-    std::optional<std::string> data; ///< raw JSON, or decoded b64data
-    channel_override override_options;
-};
+using server_subscription = model::server_subscription;
 
 struct token_claims {
     std::optional<std::string> info;           ///< raw JSON of `info`, or decoded `b64info`

@@ -7,6 +7,7 @@
 #include "auth/token_verifier.hpp"
 #include "config/config.hpp"
 #include "node/node.hpp"
+#include "session/proxies.hpp"
 
 #include <functional>
 #include <memory>
@@ -49,6 +50,11 @@ public:
 
     node::node& node() noexcept { return node_; }
 
+    /// The backend proxies (set once before the shards start; null: none configured).
+    const proxies* backend() const noexcept { return proxies_; }
+
+    void set_backend(const proxies* p) noexcept { proxies_ = p; }
+
     const std::string& node_name() const noexcept { return node_name_; }
 
     /// Shard-local read of the current settings.
@@ -69,6 +75,7 @@ public:
 
 private:
     node::node& node_;
+    const proxies* proxies_ = nullptr;
     std::string node_name_;
     fetch_fn fetch_;
     std::vector<std::shared_ptr<const settings>> per_shard_;

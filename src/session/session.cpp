@@ -10,6 +10,8 @@
 #include "session/claims.hpp"
 #include "session/position.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -232,6 +234,100 @@ void session::dispatch(command& cmd) {
     }
 }
 
+// ---- backend proxies ----------------------------------------------------------------------
+
+proxy::client_context session::proxy_context(const proxy::client& p) const {
+    proxy::client_context c;
+    c.client = client_;
+    c.transport = std::string(transport_.name());
+    c.protocol = wire_ == hub::wire::protobuf ? "protobuf" : "json";
+    c.encoding = p.binary_encoding() ? "binary" : "json";
+    c.user = user_;
+    if (p.include_connection_meta() && !meta_.empty()) {
+        c.meta = meta_;
+    }
+    const auto& wanted = p.forwarded_headers();
+    for (const auto& [name, value] : transport_.request_headers()) {
+        if (std::find(wanted.begin(), wanted.end(), name) != wanted.end()) {
+            c.headers.emplace_back(name, value);
+        }
+    }
+    return c;
+}
+
+std::optional<proxy::response> session::ask_proxy(proxy::client& p, proxy::request req) {
+    if (proxied_) {
+        auto answer = std::move(*proxied_);
+        proxied_.reset();
+        return answer;
+    }
+    if (current_ == nullptr) {
+        return proxy::response{proxy::failure{"no command to ask about"}};
+    }
+    busy_ = true;
+    p.call(shard_,
+           proxy_context(p),
+           std::move(req),
+           [weak = weak_from_this(), cmd = *current_](proxy::response r) mutable {
+               auto self = weak.lock();
+               if (!self || self->closed_) {
+                   return;
+               }
+               self->proxied_ = std::move(r);
+               self->commands_.push_front(std::move(cmd));
+               self->busy_ = false;
+               self->pump();
+           });
+    return std::nullopt;
+}
+
+bool session::proxy_refused(std::uint32_t id, const proxy::response& r) {
+    if (const auto* f = std::get_if<proxy::failure>(&r)) {
+        GYRE_LOG_WARN("proxy call failed client={} error=\"{}\"", client_, f->what);
+        reply_error(id, errs::internal.to_error());
+        return true;
+    }
+    if (const auto* e = std::get_if<proxy::error>(&r)) {
+        reply_error(id, error_info{e->code, e->message, e->temporary});
+        return true;
+    }
+    if (const auto* d = std::get_if<proxy::disconnect>(&r)) {
+        close(model::disconnect{d->code, d->reason});
+        return true;
+    }
+    return false;
+}
+
+std::variant<proxy::client*, session::error_info>
+session::rpc_proxy_for(const std::string& method) const {
+    const auto* backend = ctx_.backend();
+    const auto& rpc = cfg().tree.at("rpc").as_object();
+    const std::string boundary(rpc.at("namespace_boundary").as_string());
+    const boost::json::object* ns = &rpc.at("without_namespace").as_object();
+    if (const auto at = boundary.empty() ? std::string::npos : method.find(boundary);
+        at != std::string::npos) {
+        const auto name = method.substr(0, at);
+        ns = nullptr;
+        for (const auto& item : rpc.at("namespaces").as_array()) {
+            if (item.as_object().at("name").as_string() == name) {
+                ns = &item.as_object();
+            }
+        }
+        if (ns == nullptr) {
+            return errs::method_not_found.to_error();
+        }
+    }
+    if (!ns->at("proxy_enabled").as_bool() || backend == nullptr) {
+        return backend == nullptr || backend->rpc.empty() ? errs::method_not_found.to_error()
+                                                          : errs::not_available.to_error();
+    }
+    auto* p = proxies::find(backend->rpc, std::string(ns->at("proxy_name").as_string()));
+    if (p == nullptr) {
+        return errs::not_available.to_error();
+    }
+    return p;
+}
+
 void session::handle_pong() {
     if (!awaiting_pong_) {
         close(disc::bad_request); // a pong without an outstanding ping
@@ -250,6 +346,7 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     const auto settings = ctx_.current(shard_);
     const auto& c = *settings->cfg;
     std::vector<server_subscription> server_channels;
+    std::string connect_data; ///< the connect proxy's data for the client
     if (!req.token.empty()) {
         const auto maybe_verified = verify_token(false, req.token);
         if (!maybe_verified) {
@@ -285,6 +382,35 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             expires_at_ = *verified->exp;
         }
         server_channels = claims.channels;
+    } else if (auto* px = ctx_.backend() != nullptr ? ctx_.backend()->connect.get() : nullptr) {
+        // The backend authenticates a client without a token (cookies, sessions).
+        if (client_.empty()) {
+            client_ = random_uuid(); // the proxy request names the client
+        }
+        proxy::connect_request ask{req.name, req.version, req.data, {}};
+        for (const auto& [channel, sub] : req.subs) {
+            ask.channels.push_back(channel);
+        }
+        const auto answer = ask_proxy(*px, std::move(ask));
+        if (!answer) {
+            return;
+        }
+        if (proxy_refused(id, *answer)) {
+            return;
+        }
+        const auto& granted = std::get<proxy::connect_result>(std::get<proxy::result>(*answer));
+        user_ = granted.user;
+        conn_info_ = granted.info;
+        expires_at_ = granted.expire_at;
+        meta_ = granted.meta;
+        connect_data = granted.data;
+        for (const auto& ch : granted.channels) {
+            server_channels.push_back(server_subscription{ch, {}, {}, {}});
+        }
+        for (const auto& [ch, options] : granted.subs) {
+            server_channels.push_back(options);
+            server_channels.back().channel = ch;
+        }
     } else if (!c.client.insecure && !c.client.allow_anonymous_connect_without_token) {
         close(disc::bad_request); // no credentials and anonymous access not allowed
         return;
@@ -318,7 +444,9 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             return;
         }
     }
-    client_ = random_uuid();
+    if (client_.empty()) {
+        client_ = random_uuid();
+    }
     state_ = state::connected;
     ctx_.node().add_connection(shard_, user_, this);
     indexed_ = true;
@@ -326,8 +454,9 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     pc::connect_result result;
     result.client = client_;
     result.version = GYRE_VERSION;
-    if (expires_at_ > 0) {
-        result.expires = true;
+    result.data = std::move(connect_data);
+    if (expires_at_ > 0 && refresh_proxy() == nullptr) {
+        result.expires = true; // else the server refreshes through the backend
         result.ttl = ttl_from(expires_at_);
     }
     if (!transport_.emulation_session().empty() || unidirectional_) {
@@ -597,6 +726,38 @@ void session::handle_subscribe(std::uint32_t id, pc::subscribe_request& req) {
     } else if (is_user_limited(c, ch) && opts->allow_user_limited_channels &&
                user_allowed_in_channel(c, ch, user_)) {
         allowed = true;
+    } else if (opts->subscribe_proxy_enabled && !is_user_limited(c, ch)) {
+        // The backend's answer is final: no allow_* rule, and only the namespace (or the
+        // backend's override) decides recovery and join/leave, as in Centrifugo.
+        auto* px = ctx_.backend() != nullptr
+                       ? proxies::find(ctx_.backend()->subscribe, opts->subscribe_proxy_name)
+                       : nullptr;
+        if (px == nullptr) {
+            reply_error(id, errs::not_available.to_error());
+            return;
+        }
+        const auto answer = ask_proxy(*px, proxy::subscribe_request{ch, req.token, req.data});
+        if (!answer) {
+            return;
+        }
+        if (proxy_refused(id, *answer)) {
+            return;
+        }
+        const auto& granted = std::get<proxy::subscribe_result>(std::get<proxy::result>(*answer));
+        sub.chan_info = granted.info;
+        result.data = granted.data;
+        token_override = granted.override_options;
+        sub.expires_at = granted.expire_at;
+        if (sub.expires_at > 0 && sub.expires_at <= unix_now()) {
+            reply_error(id, errs::expired.to_error());
+            return;
+        }
+        if (sub.expires_at > 0 && !opts->sub_refresh_proxy_enabled) {
+            result.expires = true; // the client refreshes with a subscription token
+            result.ttl = ttl_from(sub.expires_at);
+        }
+        req.recoverable = req.positioned = req.join_leave = req.recover = false;
+        allowed = true;
     } else if (opts->allow_subscribe_for_client &&
                (!user_.empty() || opts->allow_subscribe_for_anonymous) && !is_user_limited(c, ch)) {
         allowed = true;
@@ -829,9 +990,30 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
     const bool anonymous_ok = !user_.empty() || opts->allow_publish_for_anonymous;
     const auto sub = subs_.find(req.channel);
     const bool subscribed = sub != subs_.end();
-    const bool allowed = c.client.insecure || (opts->allow_publish_for_client && anonymous_ok) ||
-                         (opts->allow_publish_for_subscriber && subscribed && anonymous_ok);
-    if (!allowed) {
+    bool skip_history = false;
+    if (opts->publish_proxy_enabled) {
+        // The backend decides instead of the allow_* rules, and may rewrite the data.
+        auto* px = ctx_.backend() != nullptr
+                       ? proxies::find(ctx_.backend()->publish, opts->publish_proxy_name)
+                       : nullptr;
+        if (px == nullptr) {
+            reply_error(id, errs::not_available.to_error());
+            return;
+        }
+        const auto answer = ask_proxy(*px, proxy::publish_request{req.channel, req.data});
+        if (!answer) {
+            return;
+        }
+        if (proxy_refused(id, *answer)) {
+            return;
+        }
+        const auto& granted = std::get<proxy::publish_result>(std::get<proxy::result>(*answer));
+        if (granted.data) {
+            req.data = *granted.data;
+        }
+        skip_history = granted.skip_history;
+    } else if (!(c.client.insecure || (opts->allow_publish_for_client && anonymous_ok) ||
+                 (opts->allow_publish_for_subscriber && subscribed && anonymous_ok))) {
         reply_error(id, errs::permission_denied.to_error());
         return;
     }
@@ -844,8 +1026,8 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
     // No need to wait before the next command: publications of one connection reach the
     // channel's home shard in order, so a batch of publishes flows through in one go.
     node::publish_options options;
-    options.history_size = opts->history_size;
-    options.history_ttl = opts->history_ttl;
+    options.history_size = skip_history ? 0 : opts->history_size;
+    options.history_ttl = skip_history ? std::chrono::nanoseconds{} : opts->history_ttl;
     options.history_meta_ttl = history_meta_ttl(c, *opts);
     auto weak = weak_from_this();
     ctx_.node().publish(
@@ -954,16 +1136,35 @@ void session::handle_history(std::uint32_t id, const pc::history_request& req) {
         });
 }
 
-void session::handle_rpc(std::uint32_t id, const pc::rpc_request& req) {
+void session::handle_rpc(std::uint32_t id, pc::rpc_request& req) {
     const auto& ping = cfg().tree.at("rpc").as_object().at("ping").as_object();
     if (ping.at("enabled").as_bool() && req.method == ping.at("method").as_string()) {
         reply(pc::reply{id, pc::rpc_result{}});
         return;
     }
-    reply_error(id, errs::method_not_found.to_error()); // no RPC proxy configured
+    auto target = rpc_proxy_for(req.method);
+    if (auto* e = std::get_if<error_info>(&target)) {
+        reply_error(id, *e);
+        return;
+    }
+    const auto answer =
+        ask_proxy(*std::get<proxy::client*>(target), proxy::rpc_request{req.method, req.data});
+    if (!answer) {
+        return;
+    }
+    if (proxy_refused(id, *answer)) {
+        return;
+    }
+    pc::rpc_result result;
+    result.data = std::get<proxy::rpc_result>(std::get<proxy::result>(*answer)).data;
+    reply(pc::reply{id, std::move(result)});
 }
 
 void session::handle_refresh(std::uint32_t id, const pc::refresh_request& req) {
+    if (req.token.empty() || refresh_proxy() != nullptr) { // server-side refresh expected
+        close(disc::bad_request);
+        return;
+    }
     if (req.token.empty()) {
         close(disc::bad_request);
         return;
@@ -1393,7 +1594,16 @@ session::clock::time_point session::tick(clock::time_point now) {
     if (awaiting_pong_) {
         next = std::min(next, pong_deadline_ + std::chrono::milliseconds(1));
     }
-    if (expires_at_ > 0) {
+    if (expires_at_ > 0 && refresh_proxy() != nullptr) {
+        // Server-side refresh: at expiry the backend says whether the connection goes on.
+        const auto left = expires_at_ - unix_now();
+        if (left <= 0) {
+            refresh_through_proxy();
+            next = std::min(next, now + std::chrono::seconds(1));
+        } else {
+            next = std::min(next, now + std::chrono::seconds(left));
+        }
+    } else if (expires_at_ > 0) {
         const auto grace =
             std::chrono::duration_cast<std::chrono::seconds>(c.client.expired_close_delay).count();
         const auto left = expires_at_ + grace - unix_now();
@@ -1462,6 +1672,110 @@ void session::check_positions() {
     }
 }
 
+proxy::client* session::refresh_proxy() const {
+    return ctx_.backend() != nullptr ? ctx_.backend()->refresh.get() : nullptr;
+}
+
+proxy::client* session::sub_refresh_proxy(const std::string& channel) const {
+    const auto* opts = channel_options_for(cfg(), channel);
+    if (opts == nullptr || !opts->sub_refresh_proxy_enabled || ctx_.backend() == nullptr) {
+        return nullptr;
+    }
+    return proxies::find(ctx_.backend()->sub_refresh, opts->sub_refresh_proxy_name);
+}
+
+void session::refresh_through_proxy() {
+    auto* px = refresh_proxy();
+    if (refreshing_ || px == nullptr) {
+        return;
+    }
+    refreshing_ = true;
+    px->call(
+        shard_,
+        proxy_context(*px),
+        proxy::refresh_request{},
+        [weak = weak_from_this()](proxy::response r) {
+            auto self = weak.lock();
+            if (!self || self->closed_) {
+                return;
+            }
+            self->refreshing_ = false;
+            const auto now = unix_now();
+            if (const auto* f = std::get_if<proxy::failure>(&r)) {
+                // The backend is unreachable: keep the connection, ask again in a minute.
+                GYRE_LOG_WARN(
+                    "refresh proxy failed client={} error=\"{}\"", self->client_, f->what);
+                self->expires_at_ = now + 60;
+                self->wake_for_expiry();
+                return;
+            }
+            const auto* res = std::get_if<proxy::result>(&r);
+            const auto* granted =
+                res != nullptr ? std::get_if<proxy::refresh_result>(res) : nullptr;
+            if (granted == nullptr || granted->expired || granted->expire_at <= now) {
+                self->close(disc::expired); // an error or a disconnect carries no result either
+                return;
+            }
+            self->expires_at_ = granted->expire_at;
+            if (!granted->info.empty()) {
+                self->conn_info_ = granted->info;
+            }
+            if (!granted->meta.empty()) {
+                self->meta_ = granted->meta;
+            }
+            self->transport_.wake_at(clock::now() + std::chrono::seconds(granted->expire_at - now));
+        });
+}
+
+void session::sub_refresh_through_proxy(proxy::client& px,
+                                        const std::string& channel,
+                                        subscription& sub) {
+    if (sub.refreshing) {
+        return;
+    }
+    sub.refreshing = true;
+    px.call(shard_,
+            proxy_context(px),
+            proxy::sub_refresh_request{channel},
+            [weak = weak_from_this(), channel](proxy::response r) {
+                auto self = weak.lock();
+                if (!self || self->closed_) {
+                    return;
+                }
+                const auto it = self->subs_.find(channel);
+                if (it == self->subs_.end()) {
+                    return;
+                }
+                auto& s = it->second;
+                s.refreshing = false;
+                const auto now = unix_now();
+                if (std::holds_alternative<proxy::failure>(r)) {
+                    s.expires_at = now + 60; // ask again later
+                    return;
+                }
+                const auto* res = std::get_if<proxy::result>(&r);
+                const auto* granted =
+                    res != nullptr ? std::get_if<proxy::sub_refresh_result>(res) : nullptr;
+                if (granted == nullptr || granted->expired ||
+                    (granted->expire_at > 0 && granted->expire_at <= now)) {
+                    if (s.server_side) {
+                        self->close(disc::subscription_expired);
+                        return;
+                    }
+                    self->end_subscription(channel);
+                    pc::push p;
+                    p.channel = channel;
+                    p.body = protocol::client::unsubscribe_codes::expired.to_push();
+                    self->send_push(std::move(p));
+                    return;
+                }
+                s.expires_at = granted->expire_at; // 0: no longer expires
+                if (!granted->info.empty()) {
+                    s.chan_info = granted->info;
+                }
+            });
+}
+
 void session::check_subscription_expiry() {
     has_expiring_subs_ = false;
     const auto grace =
@@ -1469,9 +1783,13 @@ void session::check_subscription_expiry() {
             .count();
     const auto now = unix_now();
     std::vector<std::string> expired;
-    for (const auto& [ch, sub] : subs_) {
+    for (auto& [ch, sub] : subs_) {
         has_expiring_subs_ = has_expiring_subs_ || sub.expires_at > 0;
         if (sub.expires_at > 0 && now > sub.expires_at + grace) {
+            if (auto* px = sub_refresh_proxy(ch); px != nullptr) {
+                sub_refresh_through_proxy(*px, ch, sub);
+                continue;
+            }
             if (sub.server_side) {
                 close(disc::subscription_expired);
                 return;

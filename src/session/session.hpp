@@ -13,6 +13,7 @@
 #include "protocol/client/messages.hpp"
 #include "session/claims.hpp"
 #include "session/context.hpp"
+#include "session/proxies.hpp"
 #include "session/transport.hpp"
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace gyre::session {
@@ -78,6 +80,7 @@ private:
         bool presence = false;   ///< registered in channel presence
         bool emit_join_leave = false;
         bool server_side = false; ///< from the token or the personal channel: expiry disconnects
+        bool refreshing = false;  ///< a sub_refresh proxy call is in flight
         std::string chan_info;
         std::int64_t expires_at = 0; ///< unix seconds, 0 = never
         std::vector<hub::prepared_push_ptr> pending;
@@ -118,7 +121,7 @@ private:
     void handle_publish(std::uint32_t id, protocol::client::publish_request& req);
     void handle_presence(std::uint32_t id, const std::string& channel, bool stats);
     void handle_history(std::uint32_t id, const protocol::client::history_request& req);
-    void handle_rpc(std::uint32_t id, const protocol::client::rpc_request& req);
+    void handle_rpc(std::uint32_t id, protocol::client::rpc_request& req);
     void handle_refresh(std::uint32_t id, const protocol::client::refresh_request& req);
     void handle_sub_refresh(std::uint32_t id, const protocol::client::sub_refresh_request& req);
     void handle_pong();
@@ -182,6 +185,24 @@ private:
     void end(model::disconnect d);
     void reply_unidirectional(protocol::client::reply& r);
 
+    /// Asks the backend about the current command: parks it until the answer arrives and runs
+    /// it again with the answer, which this returns on that second run (nullopt after parking:
+    /// the caller returns). Later commands wait in order behind it.
+    std::optional<proxy::response> ask_proxy(proxy::client& p, proxy::request req);
+    proxy::client_context proxy_context(const proxy::client& p) const;
+    /// An answer that is not a result: the error (100 for a failed call) or the disconnect is
+    /// applied. True when it was one.
+    bool proxy_refused(std::uint32_t id, const proxy::response& r);
+    proxy::client* refresh_proxy() const;
+    proxy::client* sub_refresh_proxy(const std::string& channel) const;
+    /// Server-side refresh: asks the refresh proxy whether the expired connection goes on.
+    void refresh_through_proxy();
+    /// Asks the sub_refresh proxy whether an expired subscription goes on.
+    void
+    sub_refresh_through_proxy(proxy::client& px, const std::string& channel, subscription& sub);
+    /// The proxy for an RPC method by its namespace, or the error to answer.
+    std::variant<proxy::client*, error_info> rpc_proxy_for(const std::string& method) const;
+
     void reply_error(std::uint32_t id, const error_info& e);
     void reply(protocol::client::reply r);
     void enqueue(shared_bytes message);
@@ -203,8 +224,11 @@ private:
     bool cleaned_ = false;
     bool busy_ = false;
     small_queue<command> commands_;
-    const command* current_ = nullptr; ///< the command being dispatched
-    bool jwks_retry_ = false;          ///< the current command already waited for a JWKS fetch
+    const command* current_ = nullptr;       ///< the command being dispatched
+    std::optional<proxy::response> proxied_; ///< the backend's answer for the re-run command
+    std::string meta_;                       ///< connection meta (connect proxy), server-only
+    bool refreshing_ = false;                ///< a refresh proxy call is in flight
+    bool jwks_retry_ = false; ///< the current command already waited for a JWKS fetch
 
     std::string client_;
     std::string session_id_;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gyre::session {
@@ -35,6 +36,14 @@ public:
     /// status instead of a stream, and return true; false: the session sends a disconnect.
     virtual bool refuse_connect(std::uint32_t /*code*/, std::string_view /*message*/) {
         return false;
+    }
+
+    /// Headers of the client's connection request (the WebSocket upgrade, the stream request)
+    /// that some proxy forwards (`http_headers`), names lower-case; kept from the start.
+    virtual const std::vector<std::pair<std::string, std::string>>&
+    request_headers() const noexcept {
+        static const std::vector<std::pair<std::string, std::string>> none;
+        return none;
     }
 
     /// Emulation (HTTP-streaming, SSE): the session id that the client's /emulation requests

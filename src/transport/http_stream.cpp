@@ -331,6 +331,9 @@ void start_stream(
     if (defer_head) {
         conn->extra_headers_ = request.headers;
     }
+    if (const auto* backend = ep.ctx->backend(); backend != nullptr) {
+        conn->keep_request_headers(request.request_headers, backend->header_names);
+    }
     conn->open(std::move(head), std::move(connect), protobuf, defer_head);
 }
 

@@ -30,6 +30,8 @@ struct stream_request {
     bool http11 = true; ///< HTTP/1.1: chunked body; HTTP/1.0: the body ends with the connection
     /// Extra response headers (CORS), sent with the stream's head.
     std::vector<std::pair<std::string, std::string>> headers;
+    /// The request's own headers (proxies may forward some).
+    std::vector<std::pair<std::string, std::string>> request_headers;
 };
 
 /// An answer given instead of a stream (bad request, wrong method).

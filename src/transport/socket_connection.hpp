@@ -13,7 +13,9 @@
 #include "transport/poller.hpp"
 #include "transport/registry.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <memory>
 #include <span>
 #include <string>
@@ -60,6 +62,26 @@ public:
     void close(model::disconnect d) override;
     void wake_at(time_point when) override;
     void defer(unique_function<void()> fn) override;
+
+    const std::vector<std::pair<std::string, std::string>>&
+    request_headers() const noexcept override {
+        return request_headers_;
+    }
+
+    /// Keeps the headers of the connection request that some proxy forwards (`names`,
+    /// lower-case; the backend's list, empty when no proxy forwards any).
+    template <typename Headers>
+    void keep_request_headers(const Headers& headers, const std::vector<std::string>& names) {
+        for (const auto& [name, value] : headers) {
+            std::string lower(name);
+            for (auto& ch : lower) {
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            }
+            if (std::find(names.begin(), names.end(), lower) != names.end()) {
+                request_headers_.emplace_back(std::move(lower), std::string(value));
+            }
+        }
+    }
 
     // connection
     time_point tick(time_point now) override;
@@ -116,6 +138,7 @@ private:
     poller::token token_ = 0;
     hub::wire wire_;
     std::shared_ptr<session::session> session_;
+    std::vector<std::pair<std::string, std::string>> request_headers_;
     std::vector<shared_bytes> batch_;   ///< the session's next frame
     std::vector<shared_bytes> sending_; ///< the frame being written
     std::string control_;               ///< head, control and closing bytes to send

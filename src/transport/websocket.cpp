@@ -338,6 +338,21 @@ bool handshake(const endpoint& ep,
     return true;
 }
 
+/// Keeps the upgrade request's headers that a proxy forwards.
+void keep_proxy_headers(const endpoint& ep,
+                        websocket_connection& conn,
+                        const http::request<http::string_body>& request) {
+    const auto* backend = ep.ctx->backend();
+    if (backend == nullptr || backend->header_names.empty()) {
+        return;
+    }
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    for (const auto& field : request) {
+        headers.emplace_back(field.name_string(), field.value());
+    }
+    conn.keep_request_headers(headers, backend->header_names);
+}
+
 /// Moves the socket from Asio's reactor to the shard's poller; -1 on failure.
 int take_descriptor(tcp::socket& socket) {
     boost::system::error_code ec;
@@ -377,7 +392,6 @@ void accept_websocket(const endpoint& ep,
     if (!handshake(ep, shard, socket, request, subprotocol, response)) {
         return;
     }
-    request = {}; // the upgrade request is not needed any more
     const int fd = take_descriptor(socket);
     if (fd < 0) {
         return;
@@ -386,6 +400,7 @@ void accept_websocket(const endpoint& ep,
     websocket_connection::options o;
     o.message_size_limit = static_cast<std::size_t>(cfg.websocket.message_size_limit);
     auto conn = std::make_shared<websocket_connection>(ep, shard, fd, w, o);
+    keep_proxy_headers(ep, *conn, request);
     conn->open(std::move(response));
 }
 
@@ -405,7 +420,6 @@ void accept_uni_websocket(const endpoint& ep,
     if (!handshake(ep, shard, socket, request, {}, response)) {
         return;
     }
-    request = {};
     const int fd = take_descriptor(socket);
     if (fd < 0) {
         return;
@@ -419,6 +433,7 @@ void accept_uni_websocket(const endpoint& ep,
     o.message_size_limit = static_cast<std::size_t>(uni.message_size_limit);
     auto conn =
         std::make_shared<websocket_connection>(ep, shard, fd, hub::wire::json_unidirectional, o);
+    keep_proxy_headers(ep, *conn, request);
     if (conn->open(std::move(response)) && connect) {
         conn->connect_now(*connect);
     }
