@@ -9,6 +9,7 @@ import { api, eventually, startApiServer, userToken } from './lib/api.mjs';
 import { startBackend, sleep } from './lib/backend.mjs';
 import { WebSocket, client, decode, encode, once } from './lib/clients.mjs';
 import { now } from './lib/tokens.mjs';
+import { emulationClient, openStream } from './lib/transports.mjs';
 
 /** A `ws` WebSocket sending a session cookie with the upgrade request, as a browser would. */
 const withCookie = (cookie) => class extends WebSocket {
@@ -77,6 +78,27 @@ describe('proxy over HTTP', () => {
     await s.ready(5000);
     const r = await api(port, 'info', {});
     assert.equal(r.json.result.nodes[0].num_users, 1);
+  });
+
+  test('unidirectional and emulated clients are authenticated by the same connect proxy', async (t) => {
+    const backend = await standardBackend(t);
+    const { port } = await proxiedServer(t, backend, { uni_http_stream: { enabled: true }, http_stream: { enabled: true } });
+    const stream = (cookie) => openStream(t, `http://127.0.0.1:${port}/connection/uni_http_stream`,
+      { body: '{}', headers: cookie ? { cookie } : {} });
+    const ok = await stream('session=uma');
+    const first = await ok.stream.next((m) => m.connect || m.disconnect, 'connect push');
+    assert.deepEqual(first.connect?.data, { welcome: 'uma' });
+    assert.equal(backend.of('connect').at(-1).body.transport, 'uni_http_stream');
+    const refused = await stream(null);
+    const d = await refused.stream.next((m) => m.disconnect, 'disconnect push');
+    assert.deepEqual(d.disconnect, { code: 4501, reason: 'unauthorized' });
+    // HTTP-streaming emulation: the cookie of the stream request is what the backend sees.
+    const c = emulationClient(t, port, { transports: ['http_stream'], headers: {} , fetch: (url, init) =>
+      globalThis.fetch(url, { ...init, headers: { ...(init?.headers || {}), cookie: 'session=vic' } }) });
+    const connected = once(c, 'connected');
+    c.connect();
+    assert.deepEqual((await connected).data, { welcome: 'vic' });
+    assert.equal(backend.of('connect').at(-1).body.transport, 'http_stream');
   });
 
   test('connect refused with a custom disconnect; backend error codes pass through', async (t) => {
