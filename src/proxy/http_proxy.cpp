@@ -482,7 +482,14 @@ response decode_http_response(const request& req, std::string_view body, bool /*
     if (err) {
         return *err;
     }
-    (void)has_result; // an answer without a result is an empty result
+    if (!has_result) {
+        // No result: connect has no credentials (refused, as the gRPC client does); refresh and
+        // sub_refresh mean expired (as in Centrifugo); the other events an empty result.
+        if (std::holds_alternative<connect_request>(req)) {
+            return failure{"the backend's connect answer has no result"};
+        }
+        fields.expired = true;
+    }
     return to_result(req, std::move(fields));
 }
 

@@ -72,6 +72,10 @@ TEST(http_proxy, answers_become_results_errors_and_disconnects) {
     EXPECT_EQ(d.code, 4501U) << "a disconnect wins over an error";
     EXPECT_EQ(d.reason, "bye");
     EXPECT_TRUE(std::holds_alternative<failure>(decode_http_response(publish, "not json", false)));
+    EXPECT_TRUE(std::holds_alternative<failure>(decode_http_response(connect, "{}", false)))
+        << "a connect answer without a result grants nothing";
+    const auto refreshed = decode_http_response(refresh_request{}, "{}", false);
+    EXPECT_TRUE(std::get<refresh_result>(std::get<result>(refreshed)).expired);
     EXPECT_TRUE(std::holds_alternative<failure>(decode_http_response(publish, "[1]", false)));
 
     const request sub = subscribe_request{};
