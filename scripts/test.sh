@@ -20,7 +20,7 @@ done
 # Benchmarks are not tests: a seconds-long smoke run only checks that the harness works.
 echo "== bench smoke"
 BUILD=build ./bench/run.sh --smoke || status=1
-BUILD=build ./bench/proxy.sh --smoke --no-build || status=1
+BUILD=build ./bench/proxy.sh --smoke || status=1
 # libFuzzer targets (clang, ASan + UBSan), briefly: decoders, JWT, config parsing.
 echo "== fuzz (${FUZZ_SECONDS:-10}s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-10}" || status=1
