@@ -320,8 +320,8 @@ struct pending_call final : pending_base {
 class grpc_client final : public client {
 public:
     grpc_client(runtime::shard_set& shards, const options& o)
-        : shards_(shards)
-        , options_(o) {
+        : client(o)
+        , shards_(shards) {
         grpc::ChannelArguments args;
         args.SetString(GRPC_ARG_PRIMARY_USER_AGENT_STRING, "gyre/" GYRE_VERSION);
         stub_ = std::make_unique<stub_type>(grpc::CreateCustomChannel(
@@ -349,16 +349,6 @@ public:
               request req,
               unique_function<void(response)> done) override {
         std::visit([&](auto& r) { dispatch(shard, ctx, r, std::move(done)); }, req);
-    }
-
-    const std::vector<std::string>& forwarded_headers() const noexcept override {
-        return options_.http_headers;
-    }
-
-    bool binary_encoding() const noexcept override { return options_.binary_encoding; }
-
-    bool include_connection_meta() const noexcept override {
-        return options_.include_connection_meta;
     }
 
 private:
@@ -512,7 +502,6 @@ private:
     }
 
     runtime::shard_set& shards_;
-    options options_;
     std::unique_ptr<stub_type> stub_;
     grpc::CompletionQueue cq_;
     std::mutex mutex_;

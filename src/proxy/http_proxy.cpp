@@ -217,8 +217,8 @@ struct http_answer {
 class http_proxy final : public client {
 public:
     http_proxy(runtime::shard_set& shards, options o)
-        : shards_(shards)
-        , options_(std::move(o))
+        : client(std::move(o))
+        , shards_(shards)
         , endpoint_(parse_endpoint(options_.endpoint))
         , pools_(shards.size()) {}
 
@@ -238,16 +238,6 @@ public:
                           }
                           done(answer(req, a));
                       });
-    }
-
-    const std::vector<std::string>& forwarded_headers() const noexcept override {
-        return options_.http_headers;
-    }
-
-    bool binary_encoding() const noexcept override { return options_.binary_encoding; }
-
-    bool include_connection_meta() const noexcept override {
-        return options_.include_connection_meta;
     }
 
 private:
@@ -356,7 +346,6 @@ private:
     }
 
     runtime::shard_set& shards_;
-    options options_;
     parsed_endpoint endpoint_;
     std::vector<pool> pools_;
 };

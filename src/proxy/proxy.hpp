@@ -25,10 +25,10 @@ namespace gyre::proxy {
 /// What every request carries about the connection.
 struct client_context {
     std::string client;
-    std::string transport; ///< "websocket", "http_stream", "sse", "uni_sse", ...
-    std::string protocol;  ///< "json" or "protobuf"
-    std::string encoding;  ///< "json" or "binary" (binary_encoding proxies)
-    std::string user;      ///< not sent with connect
+    std::string transport;           ///< "websocket", "http_stream", "sse", "uni_sse", ...
+    std::string protocol;            ///< "json" or "protobuf"
+    std::string encoding;            ///< "json" or "binary" (binary_encoding proxies)
+    std::string user;                ///< not sent with connect
     std::optional<std::string> meta; ///< raw JSON object, with include_connection_meta
     /// Headers (HTTP) / metadata (gRPC) to forward: already filtered by the proxy's
     /// `http_headers` list, names lower-case.
@@ -157,12 +157,14 @@ struct options {
     bool binary_encoding = false;
     bool include_connection_meta = false;
     std::vector<std::pair<std::string, std::string>> static_headers; ///< http.static_headers
+
     /// http.status_to_code_transforms: a non-200 status becomes an error or a disconnect.
     struct status_transform {
         unsigned status = 0;
         std::optional<error> to_error;
         std::optional<disconnect> to_disconnect;
     };
+
     std::vector<status_transform> status_transforms;
     // gRPC
     std::string grpc_credentials_key;
@@ -176,6 +178,11 @@ struct options {
 /// One configured proxy (an endpoint and how to talk to it).
 class client {
 public:
+    explicit client(options o)
+        : options_(std::move(o)) {}
+
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
     virtual ~client() = default;
 
     /// Any shard: sends `req`; `done` runs on `shard` exactly once.
@@ -185,13 +192,18 @@ public:
                       unique_function<void(response)> done) = 0;
 
     /// Header names (lower-case) this proxy forwards from the client's HTTP request.
-    virtual const std::vector<std::string>& forwarded_headers() const noexcept = 0;
+    const std::vector<std::string>& forwarded_headers() const noexcept {
+        return options_.http_headers;
+    }
 
     /// The proxy sends and expects base64 payloads (binary_encoding).
-    virtual bool binary_encoding() const noexcept = 0;
+    bool binary_encoding() const noexcept { return options_.binary_encoding; }
 
     /// The proxy wants the connection's meta in non-connect requests.
-    virtual bool include_connection_meta() const noexcept = 0;
+    bool include_connection_meta() const noexcept { return options_.include_connection_meta; }
+
+protected:
+    options options_;
 };
 
 } // namespace gyre::proxy
