@@ -43,7 +43,10 @@ namespace {
 }
 
 volatile std::sig_atomic_t stop_requested = 0;
-void on_signal(int) { stop_requested = 1; }
+
+void on_signal(int) {
+    stop_requested = 1;
+}
 
 struct route {
     std::string_view path;
@@ -90,7 +93,9 @@ struct conn {
 
 class server {
 public:
-    explicit server(int listen_fd) : listen_(listen_fd), routes_(make_routes()) {}
+    explicit server(int listen_fd)
+        : listen_(listen_fd)
+        , routes_(make_routes()) {}
 
     void run() {
         ep_ = epoll_create1(EPOLL_CLOEXEC);
@@ -281,7 +286,9 @@ int main(int argc, char** argv) {
         }
     }
     std::signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa{};
+
+    struct sigaction sa {};
+
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);

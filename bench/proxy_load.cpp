@@ -90,7 +90,8 @@ struct options {
 
 options parse_args(int argc, char** argv) {
     if (argc < 2 || std::string_view(argv[1]) == "--help") {
-        std::cout << "usage: proxy_load connect|calls --port P --conns N [options] (see the source)\n";
+        std::cout
+            << "usage: proxy_load connect|calls --port P --conns N [options] (see the source)\n";
         std::exit(argc < 2 ? 2 : 0);
     }
     options o;
@@ -200,6 +201,7 @@ struct stats {
     u64 calls_ok = 0, call_errors = 0;
     std::vector<std::uint32_t> lat_us; // connect latency (connect mode) or call latency
     std::string first_error;
+
     void error(std::string_view e) {
         if (first_error.empty()) {
             first_error = std::string(e.substr(0, 200));
@@ -237,7 +239,9 @@ std::uint32_t reply_id(std::string_view line) {
 
 class loop {
 public:
-    explicit loop(const options& o) : o_(o), clients_(static_cast<std::size_t>(o.conns)) {
+    explicit loop(const options& o)
+        : o_(o)
+        , clients_(static_cast<std::size_t>(o.conns)) {
         upgrade_ = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
                    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: Z3lyZS1wcm94eS1sb2FkIQ==\r\n"
@@ -343,11 +347,14 @@ public:
         double server = 0, backend = 0, self = 0;
         double server_wait = 0; // seconds the server's threads were runnable but not running
     };
+
     cpu cpu_sample() const {
         auto of = [](int pid) {
             return pid > 0 ? gyre::bench::proc_cpu_seconds(pid).value_or(0) : 0.0;
         };
-        return cpu{of(o_.server_pid), of(o_.backend_pid), gyre::bench::self_cpu_seconds(),
+        return cpu{of(o_.server_pid),
+                   of(o_.backend_pid),
+                   gyre::bench::self_cpu_seconds(),
                    run_delay_s(o_.server_pid)};
     }
 
@@ -360,7 +367,8 @@ public:
         }
         double total = 0;
         const std::string dir = "/proc/" + std::to_string(pid) + "/task";
-        for (const auto& e : std::filesystem::directory_iterator(dir, std::filesystem::directory_options::skip_permission_denied)) {
+        for (const auto& e : std::filesystem::directory_iterator(
+                 dir, std::filesystem::directory_options::skip_permission_denied)) {
             std::ifstream f(e.path() / "schedstat");
             unsigned long long run = 0;
             unsigned long long wait = 0;
@@ -372,6 +380,7 @@ public:
     }
 
     stats& result() { return st_; }
+
     cpu cpu_start_, cpu_end_;
 
 private:
@@ -448,7 +457,8 @@ private:
             if ((ev.events & EPOLLOUT) != 0) {
                 flush(c);
             }
-            if (c.st != cstate::dead && (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) {
+            if (c.st != cstate::dead &&
+                (ev.events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) != 0) {
                 readable(c);
             }
         }
@@ -543,8 +553,9 @@ private:
             if (op == 8) { // close: a disconnect
                 std::string why = "close frame";
                 if (payload.size() >= 2) {
-                    why += " " + std::to_string((static_cast<unsigned char>(payload[0]) << 8) |
-                                                static_cast<unsigned char>(payload[1])) +
+                    why += " " +
+                           std::to_string((static_cast<unsigned char>(payload[0]) << 8) |
+                                          static_cast<unsigned char>(payload[1])) +
                            " " + std::string(payload.substr(2));
                 }
                 fail(c, why);

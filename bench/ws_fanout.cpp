@@ -1978,9 +1978,9 @@ int main(int argc, char** argv) {
     j += transport_name(o.transport);
     j += R"(","encoding":)";
     j += o.enc == encoding::protobuf ? R"("protobuf")" : R"("json")";
-    j += ",\"url\":" +
-         json_string((o.transport == transport_kind::websocket ? "ws://" : "http://") + o.host +
-                     ":" + std::to_string(o.port) + o.path);
+    j +=
+        ",\"url\":" + json_string((o.transport == transport_kind::websocket ? "ws://" : "http://") +
+                                  o.host + ":" + std::to_string(o.port) + o.path);
     j += ",\"publish_port\":" + std::to_string(o.publish_port);
     j += ",\"connections_target\":" + std::to_string(o.conns);
     j += ",\"connections\":" + std::to_string(t.ready);

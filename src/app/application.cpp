@@ -2,8 +2,8 @@
 
 #include "api/executor.hpp"
 #include "app/engine_setup.hpp"
-#include "app/proxy_setup.hpp"
 #include "app/logging.hpp"
+#include "app/proxy_setup.hpp"
 #include "auth/jwks.hpp"
 #include "config/live.hpp"
 #include "core/log.hpp"
