@@ -128,6 +128,9 @@ void session::pump() {
         dispatch(cmd);
         current_ = nullptr;
         jwks_retry_ = false;
+        // A backend answer belongs to the command it was asked for, even if that command
+        // ended before using it (its channel got subscribed meanwhile, ...).
+        proxied_.reset();
     }
 }
 

@@ -267,6 +267,33 @@ describe('proxy over HTTP', () => {
     assert.equal(health.status, 200);
   });
 
+  test('an answer for a command that ended without it is not handed to the next one', async (t) => {
+    // A subscribe waits for the backend; meanwhile the server API subscribes the client to the
+    // same channel, so the subscribe ends with 105 without using the answer. The next proxied
+    // command (a publish) must get its own answer.
+    const backend = await standardBackend(t);
+    let release;
+    const held = new Promise((r) => { release = r; });
+    backend.set('subscribe', async () => { await held; return { result: {} }; });
+    const { port } = await proxiedServer(t, backend);
+    const c = client(t, port, { websocket: withCookie('session=jo') });
+    c.connect();
+    const ctx = await once(c, 'connected');
+    const s = c.newSubscription('px:race');
+    const errors = [];
+    s.on('error', (e) => errors.push(e.error));
+    s.on('unsubscribed', (e) => errors.push(e));
+    s.subscribe();
+    await eventually(() => backend.of('subscribe').length === 1, { what: 'the subscribe to reach the backend' });
+    const r = await api(port, 'subscribe', { user: 'jo', client: ctx.client, channel: 'px:race' });
+    assert.equal(r.status, 200, r.text);
+    release();
+    await eventually(() => errors.length > 0, { what: 'the parked subscribe to end' });
+    await c.publish('px:other', { after: true });
+    assert.deepEqual(backend.of('publish').at(-1).body.data, { after: true });
+    assert.equal((await api(port, 'info', {})).status, 200, 'the node is still up');
+  });
+
   test('status_to_code_transforms and static headers', async (t) => {
     const backend = await startBackend(t, {
       connect: () => ({ status: 403 }),
