@@ -20,7 +20,7 @@ ALLOWED = {
     "session": {"node", "hub", "protocol", "auth", "proxy", "config", "model", "core"},
     "transport": {"session", "hub", "protocol", "runtime", "model", "config", "core"},
     "api": {"session", "node", "hub", "runtime", "protocol", "config", "model", "core"},
-    "server": {"transport", "api", "runtime", "config", "core"},
+    "server": {"transport", "api", "auth", "runtime", "config", "core"},
     "app": None,  # the composition root may include everything
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/')

@@ -10,6 +10,7 @@
 #include "core/uuid.hpp"
 #include "node/node.hpp"
 #include "runtime/shard_set.hpp"
+#include "server/admin_routes.hpp"
 #include "server/api_routes.hpp"
 #include "server/http_server.hpp"
 #include "server/static_files.hpp"
@@ -105,6 +106,24 @@ routes build_routes(const config::config& cfg,
                           "http_api.key (or http_api.insecure for development)");
         }
     }
+    if (cfg.admin.enabled) {
+        if (!cfg.admin.insecure && (cfg.admin.password.empty() || cfg.admin.secret.empty())) {
+            throw std::runtime_error(
+                std::string(cfg.admin.password.empty() ? "admin.password" : "admin.secret") +
+                " must be set when admin.enabled is on (or admin.insecure, behind a firewall)");
+        }
+        if (cfg.admin.insecure) {
+            GYRE_LOG_WARN("admin.insecure is on: the admin UI and its API need no login");
+        }
+        server::add_admin_routes(cfg.admin.external ? *r.external : ops,
+                                 api,
+                                 {cfg.admin.handler_prefix,
+                                  cfg.admin.password,
+                                  cfg.admin.secret,
+                                  cfg.admin.insecure,
+                                  cfg.admin.web_path});
+        (cfg.admin.external ? *r.external : ops).describe("admin");
+    }
     if (cfg.health.enabled) {
         // Centrifugo always answers 200 {}; Gyre answers 503 while the broker is cut off, so a
         // load balancer stops sending clients to a node that cannot deliver.
@@ -180,7 +199,7 @@ int run_server(const config::load_options& options) {
         return 1;
     }
     for (const char* section :
-         {"admin", "prometheus", "uni_grpc", "grpc_api", "swagger", "debug", "webtransport"}) {
+         {"prometheus", "uni_grpc", "grpc_api", "swagger", "debug", "webtransport"}) {
         const auto& o = cfg->tree.at(section).as_object();
         if (o.at("enabled").as_bool()) {
             GYRE_LOG_WARN(
@@ -254,7 +273,13 @@ int run_server(const config::load_options& options) {
         [&emulated](std::string session, std::string data, bool binary) {
             emulated.deliver(session, std::move(data), binary);
         });
-    routes r = build_routes(*cfg, transport::endpoint{&ctx, &connections, &emulated}, api_executor);
+    routes r;
+    try {
+        r = build_routes(*cfg, transport::endpoint{&ctx, &connections, &emulated}, api_executor);
+    } catch (const std::exception& e) {
+        GYRE_LOG_ERROR("{}", e.what());
+        return 1;
+    }
     std::vector<server::listener> listeners{
         {cfg->http_server.address, cfg->http_server.port, r.external, r.external_upgrades}};
     if (r.internal) {

@@ -409,6 +409,7 @@ config bind_and_validate(const json::object& t) {
     c.admin.secret = str(t, "admin.secret");
     c.admin.insecure = flag(t, "admin.insecure");
     c.admin.external = flag(t, "admin.external");
+    c.admin.web_path = str(t, "admin.web_path");
 
     c.websocket.disabled = flag(t, "websocket.disabled");
     c.websocket.handler_prefix = str(t, "websocket.handler_prefix");
@@ -439,6 +440,8 @@ config bind_and_validate(const json::object& t) {
     c.health = {flag(t, "health.enabled"), str(t, "health.handler_prefix")};
     c.prometheus = {flag(t, "prometheus.enabled"), str(t, "prometheus.handler_prefix")};
     c.init = {flag(t, "init.enabled"), str(t, "init.handler_prefix")};
+    c.debug = {flag(t, "debug.enabled"), str(t, "debug.handler_prefix")};
+    c.access_log = flag(t, "gyre.access_log");
 
     c.node_name = str(t, "node.name");
     c.pid_file = str(t, "pid_file");

@@ -194,6 +194,7 @@ struct config {
         std::string secret;
         bool insecure = false;
         bool external = false;
+        std::string web_path; ///< serve the UI from this directory instead of the embedded one
     } admin;
 
     struct {
@@ -227,6 +228,9 @@ struct config {
 
     endpoint_options health{false, "/health"};
     endpoint_options prometheus{false, "/metrics"};
+    endpoint_options debug{false, "/debug/pprof"};
+    /// `gyre.access_log`: one structured (JSON) log line per HTTP request, at info level.
+    bool access_log = false;
     endpoint_options init{false, "/connection/init"};
 
     std::string node_name;

@@ -342,7 +342,7 @@ json::object build_defaults() {
     root["node"] = json::object{{"name", ""}, {"info_metrics_aggregate_interval", "60s"}};
     root["shutdown"] = json::object{{"timeout", "30s"}};
     // Gyre-only: number of shards (event-loop threads); 0 means one per CPU core.
-    root["gyre"] = json::object{{"shards", 0}};
+    root["gyre"] = json::object{{"shards", 0}, {"access_log", false}};
     return root;
 }
 

@@ -70,6 +70,12 @@ void handle_legacy(const api_options& o,
         done(std::move(*r));
         return;
     }
+    run_legacy_commands(exec, req, std::move(done));
+}
+
+} // namespace
+
+void run_legacy_commands(api::executor& exec, const http_request& req, responder done) {
     if (req.body.empty()) {
         done(plain_error(400, "Bad Request"));
         return;
@@ -136,8 +142,6 @@ void handle_legacy(const api_options& o,
     r->done = std::move(done);
     r->pump();
 }
-
-} // namespace
 
 bool api_key_valid(const http_request& req, std::string_view key) {
     if (key.empty()) {

@@ -24,6 +24,10 @@ struct api_options {
 /// Registers every API endpoint on `r`. `exec` must outlive the router.
 void add_api_routes(router& r, std::shared_ptr<api::executor> exec, api_options opts);
 
+/// Runs the legacy command stream in `req.body` (already authorized) and answers with one reply
+/// line per command: the `/api` endpoint and the admin UI's `/admin/api` share it.
+void run_legacy_commands(api::executor& exec, const http_request& req, responder done);
+
 /// Centrifugo's key check: `X-API-Key`, else `Authorization: apikey KEY`, else `?api_key=`,
 /// compared in constant time. An empty configured key refuses everything.
 bool api_key_valid(const http_request& req, std::string_view key);
