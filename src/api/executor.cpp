@@ -385,6 +385,9 @@ void executor::info(std::size_t shard, done_fn done) {
         n.num_channels = s.num_channels;
         n.num_subs = s.num_subs;
         n.uptime = static_cast<std::uint32_t>(uptime);
+        const auto usage = ctx_.node().process();
+        n.cpu_percent = usage.cpu_percent;
+        n.rss_bytes = usage.rss_bytes;
         info_result result{{std::move(n)}};
         for (auto& peer : ctx_.node().peers()) { // other nodes, through the broker
             node_info other;
@@ -396,6 +399,8 @@ void executor::info(std::size_t shard, done_fn done) {
             other.num_channels = peer.stats.num_channels;
             other.num_subs = peer.stats.num_subs;
             other.uptime = peer.uptime;
+            other.cpu_percent = peer.cpu_percent;
+            other.rss_bytes = peer.rss_bytes;
             result.nodes.push_back(std::move(other));
         }
         reply out = succeeded(method::info);

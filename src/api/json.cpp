@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdio>
 #include <limits>
 #include <type_traits>
 
@@ -839,6 +840,13 @@ struct result_writer {
                 }
                 out.append(",\"num_subs\":");
                 append_uint(out, n.num_subs);
+                if (n.rss_bytes != 0) { // absent from nodes that do not report it
+                    char cpu[32];
+                    std::snprintf(cpu, sizeof cpu, "%.2f", n.cpu_percent);
+                    out.append(",\"process\":{\"cpu\":").append(cpu).append(",\"rss\":");
+                    append_uint(out, n.rss_bytes);
+                    out.push_back('}');
+                }
                 out.push_back('}');
             }
             out.push_back(']');

@@ -195,6 +195,8 @@ struct node_info {
     std::uint32_t num_channels = 0;
     std::uint32_t uptime = 0;
     std::uint32_t num_subs = 0;
+    double cpu_percent = 0;      ///< `process.cpu`
+    std::uint64_t rss_bytes = 0; ///< `process.rss`
 };
 
 struct info_result {

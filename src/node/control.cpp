@@ -161,7 +161,9 @@ std::string encode_peer_info(const peer_info& info) {
                                         {"num_users", info.stats.num_users},
                                         {"num_channels", info.stats.num_channels},
                                         {"num_subs", info.stats.num_subs},
-                                        {"uptime", info.uptime}});
+                                        {"uptime", info.uptime},
+                                        {"cpu", info.cpu_percent},
+                                        {"rss", info.rss_bytes}});
 }
 
 std::optional<peer_info> decode_peer_info(std::string_view text) {
@@ -186,6 +188,10 @@ std::optional<peer_info> decode_peer_info(std::string_view text) {
     p.stats.num_channels = u32("num_channels");
     p.stats.num_subs = u32("num_subs");
     p.uptime = u32("uptime");
+    p.rss_bytes = static_cast<std::uint64_t>(get_int(o, "rss"));
+    if (const auto* cpu = o.if_contains("cpu"); cpu && cpu->is_number()) {
+        p.cpu_percent = cpu->to_number<double>();
+    }
     return p;
 }
 

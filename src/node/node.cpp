@@ -571,6 +571,9 @@ void node::announce() {
         me.uptime = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                                    std::chrono::steady_clock::now() - started_)
                                                    .count());
+        const auto usage = process_.sample();
+        me.cpu_percent = usage.cpu_percent;
+        me.rss_bytes = usage.rss_bytes;
         broker_->send_control(0, "ni:" + encode_peer_info(me));
     });
 }

@@ -5,6 +5,7 @@
 // shard, which forwards one prepared push to each shard that has subscribers.
 #pragma once
 
+#include "core/process_usage.hpp"
 #include "core/unique_function.hpp"
 #include "hub/hub.hpp"
 #include "node/broker.hpp"
@@ -46,6 +47,8 @@ struct peer_info {
     std::string version;
     node_stats stats;
     std::uint32_t uptime = 0; ///< seconds
+    double cpu_percent = 0;   ///< process CPU (100 = one core)
+    std::uint64_t rss_bytes = 0;
 };
 
 /// Channel -> subscribers on this node.
@@ -211,6 +214,11 @@ private:
     /// Shard 0, every few seconds: tells the other nodes this node's counts.
     void announce();
 
+public:
+    /// Any thread: this process's CPU and memory (shared by announce and the server API).
+    process_usage process() { return process_.sample(); }
+
+private:
     /// A channels survey this node started, waiting for the other nodes' answers (shard 0).
     struct channel_survey {
         std::size_t origin = 0;
@@ -257,6 +265,7 @@ private:
     broker* presence_store_ = nullptr;       ///< nullptr: presence in this node's memory
     std::vector<std::unique_ptr<hub::hub>> hubs_;
     peer_info identity_;
+    process_sampler process_;
     std::chrono::seconds presence_ttl_{60};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::chrono::steady_clock::time_point next_announce_{};
