@@ -4,6 +4,7 @@
 #include "core/glob.hpp"
 #include "core/log.hpp"
 #include "hub/prepared_push.hpp"
+#include "metrics/catalog.hpp"
 #include "protocol/client/json_codec.hpp"
 #include "session/channel_rules.hpp"
 
@@ -78,6 +79,19 @@ const config::config& executor::cfg(std::size_t shard) const noexcept {
 
 void executor::execute(std::size_t shard, request q, done_fn done) {
     const method m = q.kind;
+    if (m != method::batch) { // a batch is counted command by command, as in Centrifugo
+        done = [m, started = std::chrono::steady_clock::now(), done = std::move(done)](
+                   reply r) mutable {
+            const auto name = method_name(m);
+            metrics::api_command_duration.with({"http", name})
+                .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                             .count());
+            if (r.err) {
+                metrics::api_command_errors.with({"http", name, std::to_string(r.err->code)}).inc();
+            }
+            done(std::move(r));
+        };
+    }
     std::visit(
         [&](auto& body) {
             using T = std::decay_t<decltype(body)>;

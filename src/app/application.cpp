@@ -3,6 +3,7 @@
 #include "api/executor.hpp"
 #include "app/engine_setup.hpp"
 #include "app/logging.hpp"
+#include "app/observability.hpp"
 #include "app/proxy_setup.hpp"
 #include "auth/jwks.hpp"
 #include "config/live.hpp"
@@ -124,6 +125,14 @@ routes build_routes(const config::config& cfg,
                                   cfg.admin.web_path});
         (cfg.admin.external ? *r.external : ops).describe("admin");
     }
+    if (cfg.prometheus.enabled) {
+        add_metrics_route(ops, ws.ctx->node(), cfg.prometheus.handler_prefix);
+        ops.describe("prometheus");
+    }
+    if (cfg.debug.enabled) {
+        add_debug_route(ops, ws.ctx->node(), cfg.debug.handler_prefix);
+        ops.describe("debug");
+    }
     if (cfg.health.enabled) {
         // Centrifugo always answers 200 {}; Gyre answers 503 while the broker is cut off, so a
         // load balancer stops sending clients to a node that cannot deliver.
@@ -198,8 +207,7 @@ int run_server(const config::load_options& options) {
                        "proxy in front of gyre");
         return 1;
     }
-    for (const char* section :
-         {"prometheus", "uni_grpc", "grpc_api", "swagger", "debug", "webtransport"}) {
+    for (const char* section : {"uni_grpc", "grpc_api", "swagger", "webtransport"}) {
         const auto& o = cfg->tree.at(section).as_object();
         if (o.at("enabled").as_bool()) {
             GYRE_LOG_WARN(
@@ -290,6 +298,9 @@ int run_server(const config::load_options& options) {
     server::limits lim;
     lim.max_header_bytes = cfg->http_server.max_request_header_size;
     lim.max_body_bytes = cfg->http_server.max_request_body_size;
+    lim.access_log = cfg->access_log;
+    lim.count_requests = cfg->prometheus.enabled &&
+                         cfg->tree.at("prometheus").at("instrument_http_handlers").as_bool();
     server::http_server http(shards, lim, listeners);
     try {
         write_pid_file(cfg->pid_file);

@@ -10,13 +10,20 @@ namespace gyre::auth {
 
 namespace {
 constexpr std::string_view subject = "gyre-admin";
+
+/// Tokens are signed with a key derived from admin.secret, never with the secret itself, so a
+/// deployment that reuses the secret as its client-token HMAC key cannot mint admin logins
+/// with connection tokens.
+std::string signing_key(std::string_view secret) {
+    return hmac_sha("HS256", secret, "gyre admin web ui token").value_or(std::string());
+}
 } // namespace
 
 std::string issue_admin_token(std::string_view secret, std::int64_t now_unix) {
     const std::string claims =
         "{\"sub\":\"" + std::string(subject) + "\",\"iat\":" + std::to_string(now_unix) +
         ",\"exp\":" + std::to_string(now_unix + admin_token_lifetime.count()) + "}";
-    return sign_hs("HS256", claims, secret);
+    return sign_hs("HS256", claims, signing_key(secret));
 }
 
 bool admin_token_valid(std::string_view token, std::string_view secret, std::int64_t now_unix) {
@@ -27,7 +34,7 @@ bool admin_token_valid(std::string_view token, std::string_view secret, std::int
     if (!decoded || decoded->alg != "HS256") {
         return false;
     }
-    const auto expected = hmac_sha("HS256", secret, decoded->signing_input);
+    const auto expected = hmac_sha("HS256", signing_key(secret), decoded->signing_input);
     if (!expected || !strings::constant_time_equal(*expected, decoded->signature)) {
         return false;
     }

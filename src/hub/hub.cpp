@@ -1,5 +1,7 @@
 #include "hub/hub.hpp"
 
+#include "metrics/catalog.hpp"
+
 #include <algorithm>
 
 namespace gyre::hub {
@@ -16,7 +18,9 @@ const shared_bytes& push_batch::frames(wire w) const {
     if (pushes_.size() == 1) {
         return pushes_.front()->frame(w);
     }
-    if (!built_[i]) {
+    if (built_[i]) {
+        metrics::count_frame_reused();
+    } else {
         built_[i] = true;
         std::size_t size = 0;
         for (const auto& p : pushes_) {

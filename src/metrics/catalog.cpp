@@ -13,9 +13,25 @@ constexpr double command_buckets[] = {
     .0001, .00025, .0005, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 constexpr double survey_buckets[] = {.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 constexpr double lag_buckets[] = {.001, .005, .01, .025, .05, .1, .2, .5, 1, 2, 5, 10};
-constexpr double broadcast_buckets[] = {.000001, .000005, .00001, .00005, .0001, .00025, .0005,
-                                        .001,    .005,    .01,    .025,   .05,   .1,     .25,
-                                        .5,      1,       2.5,    5,      10};
+constexpr double broadcast_buckets[] = {.000001,
+                                        .000005,
+                                        .00001,
+                                        .00005,
+                                        .0001,
+                                        .00025,
+                                        .0005,
+                                        .001,
+                                        .005,
+                                        .01,
+                                        .025,
+                                        .05,
+                                        .1,
+                                        .25,
+                                        .5,
+                                        1,
+                                        2.5,
+                                        5,
+                                        10};
 constexpr double loop_lag_buckets[] = {
     .0001, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1};
 
@@ -121,9 +137,8 @@ histogram_family proxy_duration{"centrifugo_proxy_duration_seconds",
                                 default_buckets,
                                 true,
                                 "Histogram of duration of proxy call."};
-counter_family proxy_errors{"centrifugo_proxy_errors",
-                            "Proxy call error count.",
-                            {"protocol", "type", "name"}};
+counter_family proxy_errors{
+    "centrifugo_proxy_errors", "Proxy call error count.", {"protocol", "type", "name"}};
 gauge_family proxy_inflight{"centrifugo_proxy_inflight_requests",
                             "Number of inflight proxy requests.",
                             {"protocol", "type", "name"}};
@@ -165,9 +180,8 @@ counter_family gyre_socket_writes{"gyre_transport_socket_writes_total",
 counter_family gyre_messages_written{"gyre_transport_messages_written_total",
                                      "Protocol messages carried by those socket writes.",
                                      {"transport"}};
-gauge_family gyre_outbox_bytes{"gyre_transport_outbox_bytes",
-                               "Bytes queued for clients and not yet taken by the kernel.",
-                               {}};
+gauge_family gyre_outbox_bytes{
+    "gyre_transport_outbox_bytes", "Bytes queued for clients and not yet taken by the kernel.", {}};
 counter_family gyre_frame_encodes{
     "gyre_hub_frame_encodes_total",
     "Publication frames by outcome: encoded once per wire format, or reused from that "
@@ -176,19 +190,18 @@ counter_family gyre_frame_encodes{
 histogram_family gyre_loop_lag{"gyre_shard_loop_lag_seconds",
                                "How late each shard's 100 ms housekeeping timer fires: the "
                                "time work waits for its event loop.",
-                               {},
+                               {"shard"},
                                loop_lag_buckets};
 
 // ---- handles -------------------------------------------------------------------------------
 
 std::string_view frame_name(frame f) noexcept {
     static constexpr std::array<std::string_view, frame_count> names{
-        "connect",          "subscribe",      "unsubscribe",    "publish",
-        "presence",         "presence_stats", "history",        "send",
-        "rpc",              "refresh",        "sub_refresh",    "unknown",
-        "server_ping",      "client_pong",    "push_connect",   "push_subscribe",
-        "push_publication", "push_join",      "push_leave",     "push_unsubscribe",
-        "push_message",     "push_refresh",   "push_disconnect"};
+        "connect",        "subscribe",        "unsubscribe",    "publish",     "presence",
+        "presence_stats", "history",          "send",           "rpc",         "refresh",
+        "sub_refresh",    "unknown",          "server_ping",    "client_pong", "push_connect",
+        "push_subscribe", "push_publication", "push_join",      "push_leave",  "push_unsubscribe",
+        "push_message",   "push_refresh",     "push_disconnect"};
     return names[static_cast<std::size_t>(f)];
 }
 
@@ -271,7 +284,9 @@ counter& frames_reused() {
 
 } // namespace
 
-void count_action(action a) noexcept { actions()[static_cast<std::size_t>(a)]->inc(); }
+void count_action(action a) noexcept {
+    actions()[static_cast<std::size_t>(a)]->inc();
+}
 
 void count_node_sent(node_message m) noexcept {
     node_sent()[static_cast<std::size_t>(m)]->inc();
@@ -281,11 +296,17 @@ void count_node_received(node_message m) noexcept {
     node_received()[static_cast<std::size_t>(m)]->inc();
 }
 
-void count_frame_encoded() noexcept { frames_encoded().inc(); }
+void count_frame_encoded() noexcept {
+    frames_encoded().inc();
+}
 
-void count_frame_reused() noexcept { frames_reused().inc(); }
+void count_frame_reused() noexcept {
+    frames_reused().inc();
+}
 
-std::string code_label(std::uint32_t code) { return std::to_string(code); }
+std::string code_label(std::uint32_t code) {
+    return std::to_string(code);
+}
 
 void precreate() {
     (void)actions();

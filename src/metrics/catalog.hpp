@@ -23,11 +23,12 @@ extern histogram_family node_survey_duration; ///< {op}
 extern counter_family node_client_connection_limit;
 
 // ---- client -----------------------------------------------------------------------------------
-extern histogram_family client_command_duration; ///< {method, channel_namespace}
-extern counter_family client_reply_errors;       ///< {method, code, channel_namespace}
+extern histogram_family client_command_duration;  ///< {method, channel_namespace}
+extern counter_family client_reply_errors;        ///< {method, code, channel_namespace}
 extern counter_family client_server_unsubscribes; ///< {code, channel_namespace}
 extern counter_family client_server_disconnects;  ///< {code}
-extern counter_family client_recover; ///< {recovered, channel_namespace, has_recovered_publications}
+extern counter_family
+    client_recover; ///< {recovered, channel_namespace, has_recovered_publications}
 extern histogram_family client_ping_pong_duration; ///< {transport}
 extern counter_family client_connections_accepted; ///< {transport, accept_protocol, name, version}
 extern gauge_family client_connections_inflight;   ///< same labels
@@ -48,11 +49,11 @@ extern counter_family redis_pub_sub_dropped;  ///< {broker_name, channel_type}
 extern counter_family http_requests;          ///< {path, method, status}
 
 // ---- Gyre's own -----------------------------------------------------------------------------
-extern counter_family gyre_socket_writes;   ///< {transport}: gathered writes (sendmsg calls)
+extern counter_family gyre_socket_writes;    ///< {transport}: gathered writes (sendmsg calls)
 extern counter_family gyre_messages_written; ///< {transport}: protocol messages in them
-extern gauge_family gyre_outbox_bytes;       ///< bytes queued for clients, not yet taken by the kernel
-extern counter_family gyre_frame_encodes;    ///< {result="encoded"|"reused"}
-extern histogram_family gyre_loop_lag;       ///< shard loop lag (timer delay)
+extern gauge_family gyre_outbox_bytes;    ///< bytes queued for clients, not yet taken by the kernel
+extern counter_family gyre_frame_encodes; ///< {result="encoded"|"reused"}
+extern histogram_family gyre_loop_lag;    ///< {shard}: loop lag (timer delay)
 
 /// Client protocol frame types, as Centrifugo labels them.
 enum class frame : std::uint8_t {
@@ -99,6 +100,7 @@ struct transport_counters {
         sent[i]->inc(n);
         sent_size[i]->inc(bytes);
     }
+
     void count_received(frame f, std::size_t bytes) const noexcept {
         const auto i = static_cast<std::size_t>(f);
         received[i]->inc();

@@ -11,7 +11,6 @@ namespace gyre::metrics {
 
 namespace {
 
-
 std::atomic<unsigned> window_generation{0};
 std::atomic<std::int64_t> window_started_ms{0};
 constexpr std::int64_t window_ms = 5 * 60 * 1000;
@@ -81,7 +80,8 @@ void bind_thread_to_shard(std::size_t index) noexcept {
 
 // ---- children ------------------------------------------------------------------------------
 
-counter::counter() : cells_(std::make_unique<detail::padded_counter[]>(slot_count())) {}
+counter::counter()
+    : cells_(std::make_unique<detail::padded_counter[]>(slot_count())) {}
 
 std::uint64_t counter::value() const noexcept {
     std::uint64_t sum = 0;
@@ -91,7 +91,8 @@ std::uint64_t counter::value() const noexcept {
     return sum;
 }
 
-gauge::gauge() : cells_(std::make_unique<detail::padded_gauge[]>(slot_count())) {}
+gauge::gauge()
+    : cells_(std::make_unique<detail::padded_gauge[]>(slot_count())) {}
 
 std::int64_t gauge::value() const noexcept {
     std::int64_t sum = 0;
@@ -102,7 +103,8 @@ std::int64_t gauge::value() const noexcept {
 }
 
 histogram::histogram(std::span<const double> bounds)
-    : bounds_(bounds), slots_(std::make_unique<slot[]>(slot_count())) {
+    : bounds_(bounds)
+    , slots_(std::make_unique<slot[]>(slot_count())) {
     for (std::size_t i = 0, n = slot_count(); i < n; ++i) {
         slots_[i].buckets = std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1);
         slots_[i].recent[0] = std::make_unique<std::atomic<std::uint64_t>[]>(bounds.size() + 1);
@@ -169,9 +171,19 @@ void rotate_windows_if_due() {
 
 // ---- families ------------------------------------------------------------------------------
 
-family_base::family_base(kind k, std::string name, std::string help, std::vector<std::string> labels)
-    : kind_(k), name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {
+family_base::family_base(kind k,
+                         std::string name,
+                         std::string help,
+                         std::vector<std::string> labels)
+    : kind_(k)
+    , name_(std::move(name))
+    , help_(std::move(help))
+    , labels_(std::move(labels)) {
     registry::global().add(this);
+}
+
+family_base::~family_base() {
+    registry::global().remove(this);
 }
 
 std::string family_base::label_text(std::span<const std::string> values) const {
@@ -226,8 +238,10 @@ histogram_family::histogram_family(std::string name,
     : family(with_summary ? kind::summary_and_histogram : kind::histogram,
              std::move(name),
              std::move(help),
-             std::move(labels)),
-      bounds_(bounds), with_summary_(with_summary), histogram_help_(std::move(histogram_help)) {}
+             std::move(labels))
+    , bounds_(bounds)
+    , with_summary_(with_summary)
+    , histogram_help_(std::move(histogram_help)) {}
 
 void histogram_family::render(std::string& out) const {
     const std::lock_guard lock(mutex_);
@@ -257,8 +271,10 @@ void histogram_family::render(std::string& out) const {
         for (std::size_t b = 0; b <= bounds_.size(); ++b) {
             const std::string le =
                 b < bounds_.size() ? "le=\"" + bound_text(bounds_[b]) + "\"" : "le=\"+Inf\"";
-            append_sample(
-                out, hname + "_bucket", join_labels(labels, le), static_cast<double>(s.cumulative[b]));
+            append_sample(out,
+                          hname + "_bucket",
+                          join_labels(labels, le),
+                          static_cast<double>(s.cumulative[b]));
         }
         append_sample(out, hname + "_sum", labels, s.sum);
         append_sample(out, hname + "_count", labels, static_cast<double>(s.count));
@@ -290,6 +306,11 @@ registry& registry::global() {
 void registry::add(family_base* f) {
     const std::lock_guard lock(mutex_);
     families_.push_back(f);
+}
+
+void registry::remove(family_base* f) {
+    const std::lock_guard lock(mutex_);
+    std::erase(families_, f);
 }
 
 void registry::clear_window(unsigned generation) {

@@ -34,12 +34,15 @@ extern thread_local constinit std::size_t current_slot;
 } // namespace detail
 
 /// The calling thread's slot.
-inline std::size_t thread_slot() noexcept { return detail::current_slot; }
+inline std::size_t thread_slot() noexcept {
+    return detail::current_slot;
+}
 
 namespace detail {
 struct alignas(64) padded_counter {
     std::atomic<std::uint64_t> value{0};
 };
+
 struct alignas(64) padded_gauge {
     std::atomic<std::int64_t> value{0};
 };
@@ -49,9 +52,11 @@ struct alignas(64) padded_gauge {
 class counter {
 public:
     counter();
+
     void inc(std::uint64_t n = 1) noexcept {
         cells_[thread_slot()].value.fetch_add(n, std::memory_order_relaxed);
     }
+
     std::uint64_t value() const noexcept;
 
 private:
@@ -62,11 +67,15 @@ private:
 class gauge {
 public:
     gauge();
+
     void add(std::int64_t n) noexcept {
         cells_[thread_slot()].value.fetch_add(n, std::memory_order_relaxed);
     }
+
     void inc() noexcept { add(1); }
+
     void dec() noexcept { add(-1); }
+
     std::int64_t value() const noexcept;
 
 private:
@@ -86,6 +95,7 @@ public:
         std::uint64_t count = 0;
         std::vector<std::uint64_t> recent; ///< per bucket (not cumulative), the window
     };
+
     snapshot read() const;
     /// Zeroes one generation of the recent window (before it is reused).
     void clear_window(unsigned generation) noexcept;
@@ -94,9 +104,10 @@ private:
     struct alignas(64) slot {
         std::atomic<double> sum{0};
         std::atomic<std::uint64_t> count{0};
-        std::unique_ptr<std::atomic<std::uint64_t>[]> buckets;    ///< bounds + 1
+        std::unique_ptr<std::atomic<std::uint64_t>[]> buckets;   ///< bounds + 1
         std::unique_ptr<std::atomic<std::uint64_t>[]> recent[2]; ///< two window generations
     };
+
     std::span<const double> bounds_;
     std::unique_ptr<slot[]> slots_;
 };
@@ -111,11 +122,12 @@ enum class kind { counter, gauge, histogram, summary_and_histogram };
 class family_base {
 public:
     family_base(kind k, std::string name, std::string help, std::vector<std::string> labels);
-    virtual ~family_base() = default;
+    virtual ~family_base();
     family_base(const family_base&) = delete;
     family_base& operator=(const family_base&) = delete;
 
     const std::string& name() const noexcept { return name_; }
+
     /// Appends this family in the Prometheus text format.
     virtual void render(std::string& out) const = 0;
 
@@ -145,6 +157,15 @@ public:
             it = children_.emplace(std::move(key), make_child()).first;
         }
         return *it->second;
+    }
+
+    /// Visits every child (under the family's mutex; for reports, not hot paths).
+    template <typename Fn>
+    void for_each(Fn&& fn) const {
+        const std::lock_guard lock(mutex_);
+        for (const auto& [values, child] : children_) {
+            fn(values, *child);
+        }
     }
 
 protected:
@@ -188,6 +209,7 @@ private:
     std::unique_ptr<histogram> make_child() const override {
         return std::make_unique<histogram>(bounds_);
     }
+
     std::span<const double> bounds_;
     bool with_summary_;
     std::string histogram_help_;
@@ -198,6 +220,7 @@ struct sample {
     std::vector<std::pair<std::string, std::string>> labels;
     double value = 0;
 };
+
 struct sampled_family {
     std::string name;
     std::string help;
@@ -210,6 +233,7 @@ class registry {
 public:
     static registry& global();
     void add(family_base* f);
+    void remove(family_base* f);
     /// The whole exposition: registered families, then `extra`, sorted by name.
     std::string render(const std::vector<sampled_family>& extra) const;
     /// Zeroes one generation of every histogram's recent window.

@@ -1,6 +1,7 @@
 #include "node/node.hpp"
 
 #include "core/log.hpp"
+#include "metrics/catalog.hpp"
 #include "node/control.hpp"
 
 #include <boost/asio/post.hpp>
@@ -16,6 +17,21 @@
 namespace gyre::node {
 
 namespace {
+
+/// Centrifugo's `type` label of a node message.
+metrics::node_message message_type(protocol::client::push_kind k) noexcept {
+    switch (k) {
+    case protocol::client::push_kind::join:
+        return metrics::node_message::join;
+    case protocol::client::push_kind::leave:
+        return metrics::node_message::leave;
+    case protocol::client::push_kind::pub:
+        return metrics::node_message::publication;
+    default:
+        return metrics::node_message::control;
+    }
+}
+
 constexpr std::string_view survey_request_tag = "cq:"; // cq:<id>:<requester uid>
 constexpr std::string_view survey_answer_tag = "ca:";  // ca:<id>:<requester>:<answerer>:<json>
 constexpr auto survey_timeout = std::chrono::seconds(2);
@@ -295,6 +311,7 @@ void node::subscribe(std::size_t shard,
         // meanwhile waits for the same answer.
         h.broker = bs::pending;
         h.broker_waiting.push_back(std::move(acknowledge));
+        metrics::count_action(metrics::action::broker_subscribe);
         broker_->subscribe(channel, [this, channel](bool ok) {
             auto& homes = states_[home(channel)]->homes;
             const auto it = homes.find(channel);
@@ -333,6 +350,7 @@ void node::unsubscribe(std::size_t shard, const std::string& channel, hub::subsc
         }
         if (!any) {
             broker_->unsubscribe(channel); // last subscriber on this node left
+            metrics::count_action(metrics::action::broker_unsubscribe);
             it->second.broker = channel_home::broker_state::none;
             auto waiting = std::move(it->second.broker_waiting);
             it->second.broker_waiting.clear();
@@ -350,6 +368,7 @@ void node::publish(std::size_t origin,
                    protocol::client::push p,
                    publish_options options,
                    publish_done done) {
+    metrics::count_node_sent(message_type(p.kind()));
     broker_->publish(origin, std::move(p), std::move(options), std::move(done));
 }
 
@@ -358,12 +377,14 @@ void node::history(std::size_t origin,
                    history_filter filter,
                    std::chrono::nanoseconds meta_ttl,
                    history_done done) {
+    metrics::count_action(metrics::action::history);
     broker_->history(origin, channel, std::move(filter), meta_ttl, std::move(done));
 }
 
 void node::remove_history(std::size_t origin,
                           const std::string& channel,
                           unique_function<void()> done) {
+    metrics::count_action(metrics::action::history_remove);
     broker_->remove_history(origin, channel, std::move(done));
 }
 
@@ -376,6 +397,7 @@ void node::tick(std::size_t shard, std::chrono::steady_clock::time_point now) {
 }
 
 void node::fan_out(const hub::prepared_push_ptr& p) {
+    metrics::count_node_received(message_type(p->kind()));
     const std::size_t h = home(p->channel());
     const auto& homes = states_[h]->homes;
     const auto it = homes.find(p->channel());
@@ -388,16 +410,25 @@ void node::fan_out(const hub::prepared_push_ptr& p) {
             continue;
         }
         if (i == h) {
-            hubs_[i]->broadcast(p);
+            broadcast(i, p);
         } else {
-            shards_.at(i).submit([this, i, p] { hubs_[i]->broadcast(p); });
+            shards_.at(i).submit([this, i, p] { broadcast(i, p); });
         }
     }
+}
+
+void node::broadcast(std::size_t shard, const hub::prepared_push_ptr& p) {
+    const auto started = std::chrono::steady_clock::now();
+    hubs_[shard]->broadcast(p);
+    static auto& duration = metrics::node_broadcast_duration.with({"publication", ""});
+    duration.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void node::presence_add(const std::string& channel,
                         const std::string& client,
                         protocol::client::client_info info) {
+    metrics::count_action(metrics::action::add_presence);
     if (presence_store_ != nullptr) {
         presence_store_->presence_add(current_shard(), channel, client, info, presence_ttl_);
         return;
@@ -412,6 +443,7 @@ void node::presence_add(const std::string& channel,
 void node::presence_remove(const std::string& channel,
                            const std::string& client,
                            const std::string& user) {
+    metrics::count_action(metrics::action::remove_presence);
     if (presence_store_ != nullptr) {
         presence_store_->presence_remove(current_shard(), channel, client, user);
         return;
@@ -432,6 +464,7 @@ void node::presence_remove(const std::string& channel,
 void node::presence(std::size_t origin,
                     const std::string& channel,
                     unique_function<void(presence_map)> done) {
+    metrics::count_action(metrics::action::presence);
     if (presence_store_ != nullptr) {
         presence_store_->presence_get(origin, channel, std::move(done));
         return;
@@ -451,6 +484,7 @@ void node::presence(std::size_t origin,
 void node::presence_stats(std::size_t origin,
                           const std::string& channel,
                           unique_function<void(presence_counts)> done) {
+    metrics::count_action(metrics::action::presence_stats);
     if (presence_store_ != nullptr) {
         presence_store_->presence_stats(
             origin,
@@ -561,6 +595,11 @@ void node::forward_emulation(std::size_t origin,
     payload.reserve(emulation_tag.size() + node_uid.size() + session.size() + data.size() + 3);
     payload.append(emulation_tag).append(node_uid).append(1, '\n').append(session);
     payload.append(1, '\n').append(1, binary ? 'b' : 't').append(data);
+    send_control(origin, std::move(payload));
+}
+
+void node::send_control(std::size_t origin, std::string payload) {
+    metrics::count_node_sent(metrics::node_message::control);
     broker_->send_control(origin, std::move(payload));
 }
 
@@ -574,11 +613,12 @@ void node::announce() {
         const auto usage = process_.sample();
         me.cpu_percent = usage.cpu_percent;
         me.rss_bytes = usage.rss_bytes;
-        broker_->send_control(0, "ni:" + encode_peer_info(me));
+        send_control(0, "ni:" + encode_peer_info(me));
     });
 }
 
 void node::on_control(std::size_t shard, std::string_view payload) {
+    metrics::count_node_received(metrics::node_message::control);
     static constexpr std::string_view user_command_tag = "uc:";
     static constexpr std::string_view node_info_tag = "ni:";
     if (payload.substr(0, node_info_tag.size()) == node_info_tag) {
@@ -627,7 +667,7 @@ void node::on_control(std::size_t shard, std::string_view payload) {
 
 void node::run_user_command(std::size_t origin, user_command cmd, unique_function<void()> done) {
     // The user may have connections on other nodes too (at most once, as Centrifugo).
-    broker_->send_control(origin, "uc:" + encode_user_command(cmd));
+    send_control(origin, "uc:" + encode_user_command(cmd));
     apply_user_command(origin, std::move(cmd), std::move(done));
 }
 
@@ -744,8 +784,7 @@ void node::channels(std::size_t origin, unique_function<void(channel_counts)> do
                     for (const auto& peer : others) {
                         s.waiting.insert(peer.uid);
                     }
-                    broker_->send_control(
-                        0, std::string(survey_request_tag) + id + ":" + identity_.uid);
+                    send_control(0, std::string(survey_request_tag) + id + ":" + identity_.uid);
                     auto timer = std::make_shared<boost::asio::steady_timer>(
                         shards_.at(0).context(), survey_timeout);
                     timer->async_wait([this, id, timer](boost::system::error_code ec) {
@@ -766,9 +805,9 @@ void node::answer_survey(std::string_view request) {
     }
     local_channels(
         0, [this, id = std::string(id), requester = std::string(request)](channel_counts counts) {
-            broker_->send_control(0,
-                                  std::string(survey_answer_tag) + id + ":" + requester + ":" +
-                                      identity_.uid + ":" + encode_channel_counts(counts));
+            send_control(0,
+                         std::string(survey_answer_tag) + id + ":" + requester + ":" +
+                             identity_.uid + ":" + encode_channel_counts(counts));
         });
 }
 
@@ -800,6 +839,10 @@ void node::finish_survey(const std::string& id) {
         return;
     }
     auto& s = entry.mapped();
+    static auto& duration = metrics::node_survey_duration.with({"channels"});
+    duration.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count());
+    metrics::count_action(metrics::action::survey);
     shards_.at(s.origin).submit([merged = std::move(s.merged), done = std::move(s.done)]() mutable {
         done(std::move(merged));
     });

@@ -213,6 +213,10 @@ private:
 
     /// Shard 0, every few seconds: tells the other nodes this node's counts.
     void announce();
+    /// Hands `p` to shard `shard`'s hub (on that shard), timed for the broadcast metric.
+    void broadcast(std::size_t shard, const hub::prepared_push_ptr& p);
+    /// Sends a control message to every node (counted as Centrifugo counts them).
+    void send_control(std::size_t origin, std::string payload);
 
 public:
     /// Any thread: this process's CPU and memory (shared by announce and the server API).
@@ -225,6 +229,7 @@ private:
         std::set<std::string> waiting; ///< uids of the nodes yet to answer
         channel_counts merged;
         unique_function<void(channel_counts)> done;
+        std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     };
 
     void answer_survey(std::string_view request); ///< shard 0

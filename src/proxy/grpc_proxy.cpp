@@ -344,7 +344,7 @@ public:
         thread_.join();
     }
 
-    void call(std::size_t shard,
+    void send(std::size_t shard,
               const client_context& ctx,
               request req,
               unique_function<void(response)> done) override {

@@ -222,7 +222,7 @@ public:
         , endpoint_(parse_endpoint(options_.endpoint))
         , pools_(shards.size()) {}
 
-    void call(std::size_t shard,
+    void send(std::size_t shard,
               const client_context& ctx,
               request req,
               unique_function<void(response)> done) override {

@@ -185,11 +185,12 @@ public:
     client& operator=(const client&) = delete;
     virtual ~client() = default;
 
-    /// Any shard: sends `req`; `done` runs on `shard` exactly once.
-    virtual void call(std::size_t shard,
-                      const client_context& ctx,
-                      request req,
-                      unique_function<void(response)> done) = 0;
+    /// Any shard: sends `req`; `done` runs on `shard` exactly once. Counted in Centrifugo's
+    /// proxy metrics (duration, errors, in flight) by protocol, type and proxy name.
+    void call(std::size_t shard,
+              const client_context& ctx,
+              request req,
+              unique_function<void(response)> done);
 
     /// Header names (lower-case) this proxy forwards from the client's HTTP request.
     const std::vector<std::string>& forwarded_headers() const noexcept {
@@ -203,6 +204,12 @@ public:
     bool include_connection_meta() const noexcept { return options_.include_connection_meta; }
 
 protected:
+    /// The protocol's exchange (HTTP or gRPC), with the same contract as call().
+    virtual void send(std::size_t shard,
+                      const client_context& ctx,
+                      request req,
+                      unique_function<void(response)> done) = 0;
+
     options options_;
 };
 

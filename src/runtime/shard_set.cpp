@@ -1,6 +1,7 @@
 #include "runtime/shard_set.hpp"
 
 #include "core/log.hpp"
+#include "metrics/registry.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -44,6 +45,7 @@ void shard::drain() {
 void shard::start() {
     work_.emplace(context_.get_executor());
     thread_ = std::thread([this] {
+        metrics::bind_thread_to_shard(index_);
         for (;;) {
             try {
                 context_.run();

@@ -79,6 +79,13 @@ void add_admin_routes(router& r, std::shared_ptr<api::executor> exec, admin_opti
         }
         run_legacy_commands(*exec, req, std::move(done));
     });
+    if (!base.empty()) {
+        r.add_sync(base, [base](const http_request&) { // the UI's relative URLs need the slash
+            http_response moved{301, "text/plain; charset=utf-8", {}, {}, {}};
+            moved.headers.emplace_back("Location", base + "/");
+            return moved;
+        });
+    }
     r.add_prefix(base + "/",
                  o->web_path.empty() ? embedded_files(admin_web_files(), base)
                                      : static_files(o->web_path, base, true));

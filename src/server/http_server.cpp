@@ -1,6 +1,7 @@
 #include "server/http_server.hpp"
 
 #include "core/log.hpp"
+#include "metrics/catalog.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,6 +40,52 @@ struct http_server::state {
 };
 
 namespace {
+
+/// A request field in a log line: quotes and control bytes escaped, long values cut.
+std::string log_safe(std::string_view v) {
+    std::string out;
+    for (char c : v.substr(0, 256)) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            out += '?';
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+/// The access log line and the request counter, as the options ask.
+void note_request(const limits& lim,
+                  const http_request& request,
+                  const router::route* route,
+                  unsigned status,
+                  std::size_t bytes,
+                  std::chrono::steady_clock::time_point started) {
+    if (lim.count_requests) {
+        metrics::http_requests
+            .with({route != nullptr ? std::string_view(route->path) : std::string_view("other"),
+                   request.method,
+                   std::to_string(status)})
+            .inc();
+    }
+    if (lim.access_log) {
+        const auto took =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        GYRE_LOG_INFO("http request method={} path=\"{}\" status={} bytes={} duration_ms={:.3f} "
+                      "remote={} user_agent=\"{}\"",
+                      request.method,
+                      log_safe(request.path),
+                      status,
+                      bytes,
+                      took,
+                      request.remote_address,
+                      log_safe(request.header("User-Agent")));
+    }
+}
 
 using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
@@ -181,12 +228,21 @@ net::awaitable<void> serve_connection(tcp::socket socket,
         }
         auto& raw = parser.get();
         const http_request request = to_request(raw, stream.socket(), shard);
+        const auto started = std::chrono::steady_clock::now();
         http_response response;
         if (route != nullptr) {
             stream.expires_never(); // the handler may wait on the engine or a proxy
             response = co_await async_call(route->fn, request);
         } else {
             response = http_response::text(404, "404 page not found\n");
+        }
+        if (lim.access_log || lim.count_requests) {
+            note_request(lim,
+                         request,
+                         route,
+                         response.takeover ? 200 : response.status,
+                         response.body.size(),
+                         started);
         }
         if (response.takeover) {
             // A streaming transport owns the connection from here on.

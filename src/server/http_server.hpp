@@ -28,6 +28,8 @@ struct limits {
     std::size_t max_header_bytes = 16384;
     std::size_t max_body_bytes = 10485760;
     std::chrono::seconds idle_timeout{60};
+    bool access_log = false;     ///< gyre.access_log: one structured line per request
+    bool count_requests = false; ///< prometheus.instrument_http_handlers
 };
 
 class http_server {

@@ -32,6 +32,9 @@ std::optional<std::string_view> relative_path(std::string_view path, std::string
             return std::nullopt;
         }
         path.remove_prefix(strip.size());
+        if (!path.empty() && path.front() != '/') {
+            return std::nullopt; // "/adminx" is not below "/admin"
+        }
     }
     while (!path.empty() && path.front() == '/') {
         path.remove_prefix(1);

@@ -51,6 +51,69 @@ std::uint32_t ttl_from(std::int64_t expires_at) {
     return left > 0 ? static_cast<std::uint32_t>(left) : 0;
 }
 
+/// Centrifugo's frame_type label of a command (and of its reply).
+metrics::frame frame_of(pc::method m) noexcept {
+    switch (m) {
+    case pc::method::connect:
+        return metrics::frame::connect;
+    case pc::method::subscribe:
+        return metrics::frame::subscribe;
+    case pc::method::unsubscribe:
+        return metrics::frame::unsubscribe;
+    case pc::method::publish:
+        return metrics::frame::publish;
+    case pc::method::presence:
+        return metrics::frame::presence;
+    case pc::method::presence_stats:
+        return metrics::frame::presence_stats;
+    case pc::method::history:
+        return metrics::frame::history;
+    case pc::method::send:
+        return metrics::frame::send;
+    case pc::method::rpc:
+        return metrics::frame::rpc;
+    case pc::method::refresh:
+        return metrics::frame::refresh;
+    case pc::method::sub_refresh:
+        return metrics::frame::sub_refresh;
+    case pc::method::ping:
+    case pc::method::none:
+        break;
+    }
+    return metrics::frame::unknown;
+}
+
+metrics::frame frame_of(pc::push_kind k) noexcept {
+    switch (k) {
+    case pc::push_kind::pub:
+        return metrics::frame::push_publication;
+    case pc::push_kind::join:
+        return metrics::frame::push_join;
+    case pc::push_kind::leave:
+        return metrics::frame::push_leave;
+    case pc::push_kind::unsubscribe:
+        return metrics::frame::push_unsubscribe;
+    case pc::push_kind::message:
+        return metrics::frame::push_message;
+    case pc::push_kind::subscribe:
+        return metrics::frame::push_subscribe;
+    case pc::push_kind::connect:
+        return metrics::frame::push_connect;
+    case pc::push_kind::disconnect:
+        return metrics::frame::push_disconnect;
+    case pc::push_kind::refresh:
+        return metrics::frame::push_refresh;
+    case pc::push_kind::none:
+        break;
+    }
+    return metrics::frame::server_ping;
+}
+
+/// OSS Centrifugo registers no client names, so every SDK is "unregistered" (or "unnamed").
+std::string_view name_label(const std::string& v, std::string_view empty) {
+    return v.empty() ? empty : std::string_view("unregistered");
+}
+
 } // namespace
 
 session::session(context& ctx, std::size_t shard, transport& t)
@@ -59,7 +122,8 @@ session::session(context& ctx, std::size_t shard, transport& t)
     , transport_(t)
     , wire_(t.wire_format())
     , unidirectional_(t.unidirectional())
-    , session_id_(t.emulation_session()) {
+    , session_id_(t.emulation_session())
+    , counters_(metrics::for_transport(t.name())) {
     if (unidirectional_ && session_id_.empty()) {
         session_id_ = random_uuid();
     }
@@ -98,7 +162,10 @@ void session::on_frame(std::string_view frame, bool binary) {
                                                                   : disc::bad_request);
         return;
     }
+    const std::size_t share = decoded->empty() ? 0 : frame.size() / decoded->size();
     for (auto& c : *decoded) {
+        counters_.count_received(c.is_pong() ? metrics::frame::client_pong : frame_of(c.kind()),
+                                 share);
         commands_.push_back(std::move(c));
     }
     pump();
@@ -184,6 +251,7 @@ void session::finish_command() {
 
 void session::dispatch(command& cmd) {
     const auto kind = cmd.kind();
+    time_command(cmd);
     if (state_ == state::connecting && kind != pc::method::connect) {
         close(disc::bad_request); // the first command must be connect (a pong too)
         return;
@@ -337,6 +405,7 @@ void session::handle_pong() {
         return;
     }
     awaiting_pong_ = false;
+    counters_.ping_pong->observe(std::chrono::duration<double>(clock::now() - ping_sent_).count());
 }
 
 // ---- connect -----------------------------------------------------------------------------
@@ -453,6 +522,16 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     state_ = state::connected;
     ctx_.node().add_connection(shard_, user_, this);
     indexed_ = true;
+    metrics::count_action(metrics::action::add_client);
+    {
+        const auto name = name_label(req.name, "unnamed");
+        const auto version = name_label(req.version, "unversioned");
+        metrics::client_connections_accepted.with({transport_.name(), "", name, version}).inc();
+        connections_inflight_ =
+            &metrics::client_connections_inflight.with({transport_.name(), "", name, version});
+        connections_inflight_->inc();
+        subscriptions_inflight_ = &metrics::client_subscriptions_inflight.with({name, ""});
+    }
 
     pc::connect_result result;
     result.client = client_;
@@ -599,6 +678,10 @@ void session::start_subscription(const std::string& channel,
         transport_.wake_at(clock::now() + std::chrono::seconds(1));
     }
     subs_[channel] = std::move(sub);
+    metrics::count_action(metrics::action::add_subscription);
+    if (subscriptions_inflight_ != nullptr) {
+        subscriptions_inflight_->inc();
+    }
     auto weak = weak_from_this();
     ctx_.node().subscribe(shard_, channel, this, [weak, ready = std::move(ready)](bool ok) mutable {
         auto self = weak.lock();
@@ -647,6 +730,10 @@ void session::end_subscription(const std::string& channel) {
     const subscription sub = std::move(it->second);
     subs_.erase(it);
     ctx_.node().unsubscribe(shard_, channel, this);
+    metrics::count_action(metrics::action::remove_subscription);
+    if (subscriptions_inflight_ != nullptr) {
+        subscriptions_inflight_->dec();
+    }
     if (sub.presence) {
         ctx_.node().presence_remove(channel, client_, user_);
     }
@@ -900,6 +987,11 @@ bool session::fill_position(const std::string& channel,
             return false;
         }
         result.recovered = recovered;
+        metrics::count_action(metrics::action::history_recover);
+        metrics::client_recover
+            .with(
+                {recovered ? "yes" : "no", "", recovered && !h.publications.empty() ? "yes" : "no"})
+            .inc();
         if (recovered) {
             for (const auto& p : h.publications) {
                 result.publications.push_back(std::get<pc::publication>(p->push().body));
@@ -1362,6 +1454,7 @@ void session::reply_error(std::uint32_t id, const error_info& e) {
 
 void session::reply(pc::reply r) {
     if (unidirectional_) {
+        count_reply(r, 0);
         reply_unidirectional(r);
         return;
     }
@@ -1371,7 +1464,48 @@ void session::reply(pc::reply r) {
     } else {
         pc::protobuf::append_reply(out, r, pc::protobuf::framing::delimited);
     }
+    count_reply(r, out.size());
     enqueue(shared_bytes(std::move(out)));
+}
+
+// ---- metrics -----------------------------------------------------------------------------
+
+void session::time_command(const command& cmd) {
+    if (cmd.id == 0 || cmd.id == timing_.id) {
+        return; // a pong or a send, or a command run again after a backend answer
+    }
+    timing_ = {cmd.id, cmd.kind(), clock::now()};
+}
+
+void session::count_reply(const pc::reply& r, std::size_t bytes) {
+    if (r.id == 0) {
+        if (const auto* push = std::get_if<pc::push>(&r.body)) {
+            counters_.count_sent(frame_of(push->kind()), bytes);
+            if (const auto* u = std::get_if<pc::unsubscribe_push>(&push->body)) {
+                metrics::client_server_unsubscribes.with({metrics::code_label(u->code), ""}).inc();
+            }
+        }
+        return;
+    }
+    const auto method = r.id == timing_.id ? timing_.method : pc::method::none;
+    const auto f = frame_of(method);
+    counters_.count_sent(f, bytes);
+    if (const auto* e = std::get_if<pc::error>(&r.body)) {
+        metrics::client_reply_errors
+            .with({metrics::frame_name(f), metrics::code_label(e->code), ""})
+            .inc();
+    }
+    if (r.id == timing_.id) {
+        metrics::client_command_duration.with({metrics::frame_name(f), ""})
+            .observe(std::chrono::duration<double>(clock::now() - timing_.started).count());
+        timing_.id = 0;
+    }
+}
+
+void session::count_disconnect(const model::disconnect& d) {
+    const auto code = metrics::code_label(d.code);
+    metrics::client_server_disconnects.with({code}).inc();
+    metrics::transport_outgoing_close.with({transport_.name(), code}).inc();
 }
 
 void session::reply_unidirectional(pc::reply& r) {
@@ -1474,6 +1608,7 @@ void session::deliver(const hub::prepared_push_ptr& p) {
         return;
     }
     if (const auto& frame = p->frame(wire_); !frame.empty()) {
+        counters_.count_sent(frame_of(kind), frame.size());
         enqueue(frame);
     }
 }
@@ -1499,6 +1634,7 @@ void session::deliver_batch(const hub::push_batch& b) {
         return;
     }
     if (const auto& frame = b.frames(wire_); !frame.empty()) {
+        counters_.count_sent(metrics::frame::push_publication, frame.size(), pushes.size());
         enqueue(frame);
     }
 }
@@ -1583,7 +1719,10 @@ session::clock::time_point session::tick(clock::time_point now) {
         return clock::time_point::max();
     }
     if (c.client.ping_interval.count() > 0 && now >= next_ping_) {
-        enqueue(ping_message(wire_));
+        const auto& ping = ping_message(wire_);
+        counters_.count_sent(metrics::frame::server_ping, ping.size());
+        enqueue(ping);
+        ping_sent_ = now;
         next_ping_ = now + c.client.ping_interval;
         if (expects_pong_ && !awaiting_pong_) {
             awaiting_pong_ = true;
@@ -1826,6 +1965,7 @@ void session::end(model::disconnect d) {
     }
     closed_ = true;
     state_ = state::closed;
+    count_disconnect(d);
     transport_.close(d);
     // Cleanup touches hubs, which may be iterating right now (a slow client closed from
     // deliver): run it on a later loop turn, keeping the session alive until then.
@@ -1854,6 +1994,11 @@ void session::cleanup() {
     if (indexed_) {
         ctx_.node().remove_connection(shard_, user_, this);
         indexed_ = false;
+        metrics::count_action(metrics::action::remove_client);
+    }
+    if (connections_inflight_ != nullptr) {
+        connections_inflight_->dec();
+        connections_inflight_ = nullptr;
     }
     if (counted_user_) {
         ctx_.node().remove_user_connection(user_);

@@ -8,6 +8,7 @@
 #include "core/shared_bytes.hpp"
 #include "core/small_queue.hpp"
 #include "hub/subscriber.hpp"
+#include "metrics/catalog.hpp"
 #include "model/disconnect.hpp"
 #include "node/user_command.hpp"
 #include "protocol/client/messages.hpp"
@@ -259,6 +260,23 @@ private:
     clock::time_point next_presence_refresh_{}; ///< shared presence stores only
     clock::time_point next_position_check_{};   ///< brokers that may drop a publication
     bool awaiting_pong_ = false;
+
+    // ---- metrics (Centrifugo's names; see metrics/catalog.hpp) ----
+    /// Times the command being served, from its first dispatch to its reply.
+    struct command_timing {
+        std::uint32_t id = 0; ///< 0: none
+        protocol::client::method method = protocol::client::method::none;
+        clock::time_point started{};
+    };
+
+    void time_command(const command& cmd);
+    void count_reply(const protocol::client::reply& r, std::size_t bytes);
+    void count_disconnect(const model::disconnect& d);
+    const metrics::transport_counters& counters_;
+    metrics::gauge* connections_inflight_ = nullptr; ///< set while connected
+    metrics::gauge* subscriptions_inflight_ = nullptr;
+    command_timing timing_;
+    clock::time_point ping_sent_{};
 };
 
 } // namespace gyre::session

@@ -1,5 +1,6 @@
 #include "transport/registry.hpp"
 
+#include "metrics/catalog.hpp"
 #include "transport/poller.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -98,6 +99,7 @@ struct registry::shard_state {
     std::uint64_t next_seq = 0;
     bool stopped = false;
     connection::time_point next_housekeeping{};
+    metrics::histogram* loop_lag = nullptr; ///< this shard's gyre_shard_loop_lag_seconds
     // Last: destroyed first, so connections it still holds leave the table while it exists.
     poller io;
 };
@@ -114,6 +116,7 @@ void arm(registry::shard_state& st,
             return;
         }
         const auto now = std::chrono::steady_clock::now();
+        st.loop_lag->observe(std::chrono::duration<double>(now - st.timer.expiry()).count());
         st.run_due(now);
         if (housekeeping && now >= st.next_housekeeping) {
             st.next_housekeeping = now + std::chrono::seconds(1);
@@ -133,6 +136,7 @@ registry::registry(runtime::shard_set& shards,
     , housekeeping_(std::move(housekeeping)) {
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         states_.push_back(std::make_unique<shard_state>(shards_.at(i).context()));
+        states_.back()->loop_lag = &metrics::gyre_loop_lag.with({std::to_string(i)});
     }
 }
 

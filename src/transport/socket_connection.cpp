@@ -221,11 +221,22 @@ void socket_connection::send() {
     }
 }
 
+namespace {
+metrics::gauge& outbox_bytes() {
+    static metrics::gauge& g = metrics::gyre_outbox_bytes.with({});
+    return g;
+}
+} // namespace
+
 void socket_connection::prepare() {
     auto& iov = shard_iovecs();
     if (!batch_.empty() && !closing_) {
         sending_.swap(batch_);
         frame_batch(sending_, iov);
+        if (counters_ == nullptr) {
+            counters_ = &metrics::for_transport(name());
+        }
+        counters_->messages_written->inc(sending_.size());
     } else {
         batch_.clear(); // a batch queued after the close is dropped
     }
@@ -236,6 +247,12 @@ void socket_connection::prepare() {
     pending_iov_.clear();
     iov_ = &iov;
     iov_pos_ = 0;
+    std::int64_t bytes = 0;
+    for (const auto& v : iov) {
+        bytes += static_cast<std::int64_t>(v.iov_len);
+    }
+    outbox_bytes().add(bytes);
+    outbox_counted_ += bytes;
 }
 
 bool socket_connection::flush_iovecs() {
@@ -245,6 +262,9 @@ bool socket_connection::flush_iovecs() {
         msg.msg_iov = iov.data() + iov_pos_;
         msg.msg_iovlen = std::min<std::size_t>(iov.size() - iov_pos_, IOV_MAX);
         const auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (counters_ != nullptr) {
+            counters_->socket_writes->inc();
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -256,6 +276,8 @@ bool socket_connection::flush_iovecs() {
             finish();
             return false;
         }
+        outbox_bytes().add(-n);
+        outbox_counted_ -= n;
         auto left = static_cast<std::size_t>(n);
         while (left > 0 && iov_pos_ < iov.size()) {
             auto& v = iov[iov_pos_];
@@ -311,6 +333,8 @@ void socket_connection::finish() {
     fd_ = -1;
     sending_.clear();
     batch_.clear();
+    outbox_bytes().add(-outbox_counted_); // what the kernel never took
+    outbox_counted_ = 0;
 }
 
 } // namespace gyre::transport

@@ -8,6 +8,7 @@
 // incoming bytes mean, which bytes end the connection.
 #pragma once
 
+#include "metrics/catalog.hpp"
 #include "session/context.hpp"
 #include "session/transport.hpp"
 #include "transport/poller.hpp"
@@ -145,6 +146,8 @@ private:
     std::string control_sending_;       ///< ... being written
     std::vector<iovec>* iov_ = nullptr; ///< the write's iovecs (shard scratch or pending_iov_)
     std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
+    const metrics::transport_counters* counters_ = nullptr; ///< resolved on the first write
+    std::int64_t outbox_counted_ = 0; ///< bytes of ours in gyre_transport_outbox_bytes
     std::size_t iov_pos_ = 0;
     std::chrono::steady_clock::time_point close_started_{};
     static constexpr std::chrono::seconds close_grace{5};
