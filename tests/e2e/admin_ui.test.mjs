@@ -475,3 +475,16 @@ describe('admin web interface (headless Chromium)', { skip }, () => {
         });
     });
 });
+
+describe('admin configuration', () => {
+    test('admin.enabled without a password or secret stops start-up naming the key', async (t) => {
+        const { runGyre, tempDir, writeJson } = await import('./lib/gyre.mjs');
+        const dir = tempDir(t);
+        const noPassword = runGyre(['-c', writeJson(path.join(dir, 'a.json'), { admin: { enabled: true, secret: 's' } })]);
+        assert.notEqual(noPassword.code, 0);
+        assert.match(noPassword.stderr + noPassword.stdout, /admin\.password must be set/);
+        const noSecret = runGyre(['-c', writeJson(path.join(dir, 'b.json'), { admin: { enabled: true, password: 'p' } })]);
+        assert.notEqual(noSecret.code, 0);
+        assert.match(noSecret.stderr + noSecret.stdout, /admin\.secret must be set/);
+    });
+});
