@@ -83,7 +83,9 @@ void executor::execute(std::size_t shard, request q, done_fn done) {
         done = [m, started = std::chrono::steady_clock::now(), done = std::move(done)](
                    reply r) mutable {
             const auto name = method_name(m);
-            metrics::api_command_duration.with({"http", name})
+            static metrics::child_cache<metrics::histogram, 64> durations;
+            durations
+                .get(metrics::api_command_duration, static_cast<std::size_t>(m), {"http", name})
                 .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                              .count());
             if (r.err) {

@@ -173,6 +173,25 @@ protected:
     std::map<std::vector<std::string>, std::unique_ptr<Child>> children_;
 };
 
+/// Children of a family cached by a small index (an enum value), resolved under the family's
+/// mutex on first use only: hot paths with a handful of label sets use this. Any thread.
+template <typename Child, std::size_t N>
+class child_cache {
+public:
+    Child&
+    get(family<Child>& f, std::size_t index, std::initializer_list<std::string_view> labels) {
+        auto* c = cells_[index].load(std::memory_order_acquire);
+        if (c == nullptr) {
+            c = &f.with(labels); // the same child for everyone who races here
+            cells_[index].store(c, std::memory_order_release);
+        }
+        return *c;
+    }
+
+private:
+    std::array<std::atomic<Child*>, N> cells_{};
+};
+
 class counter_family final : public family<counter> {
 public:
     counter_family(std::string name, std::string help, std::vector<std::string> labels);

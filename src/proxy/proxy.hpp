@@ -178,8 +178,7 @@ struct options {
 /// One configured proxy (an endpoint and how to talk to it).
 class client {
 public:
-    explicit client(options o)
-        : options_(std::move(o)) {}
+    explicit client(options o);
 
     client(const client&) = delete;
     client& operator=(const client&) = delete;
@@ -211,6 +210,10 @@ protected:
                       unique_function<void(response)> done) = 0;
 
     options options_;
+
+private:
+    struct call_metrics; ///< this proxy's metric children, by request type
+    std::shared_ptr<call_metrics> metrics_;
 };
 
 } // namespace gyre::proxy

@@ -1496,7 +1496,11 @@ void session::count_reply(const pc::reply& r, std::size_t bytes) {
             .inc();
     }
     if (r.id == timing_.id) {
-        metrics::client_command_duration.with({metrics::frame_name(f), ""})
+        static metrics::child_cache<metrics::histogram, metrics::frame_count> durations;
+        durations
+            .get(metrics::client_command_duration,
+                 static_cast<std::size_t>(f),
+                 {metrics::frame_name(f), ""})
             .observe(std::chrono::duration<double>(clock::now() - timing_.started).count());
         timing_.id = 0;
     }

@@ -307,7 +307,7 @@ test('TLS asked for but not available stops start-up; unavailable endpoints warn
   const r = runGyre(['-c', tls]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /http_server\.tls is not available/);
-  const admin = writeJson(path.join(dir, 'admin.json'), { http_server: { port }, admin: { enabled: true } });
-  const s = await startGyre(t, { args: ['-c', admin] });
-  assert.match(s.output, /admin\.enabled is set but admin is not available/);
+  const grpc = writeJson(path.join(dir, 'grpc.json'), { http_server: { port }, grpc_api: { enabled: true } });
+  const s = await startGyre(t, { args: ['-c', grpc] });
+  assert.match(s.output, /grpc_api\.enabled is set but grpc_api is not available/);
 });
