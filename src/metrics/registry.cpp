@@ -1,6 +1,7 @@
 #include "metrics/registry.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -391,13 +392,10 @@ void append_value(std::string& out, double v) {
         out += v > 0 ? "+Inf" : "-Inf";
         return;
     }
+    // The shortest text that reads back as the same double (a unix time keeps its tenths).
     char buf[64];
-    if (v == std::floor(v) && std::fabs(v) < 1e15) {
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.9g", v);
-    }
-    out += buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
 }
 
 std::string escape_label_value(std::string_view v) {
