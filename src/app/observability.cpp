@@ -18,7 +18,7 @@ metrics::sampled_family gauge(std::string name, std::string help, double value) 
 }
 
 std::vector<metrics::sampled_family> node_samples(node::node& n, const node::node_stats& s) {
-    const auto usage = n.process();
+    const auto usage = n.process(true);
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
     std::vector<metrics::sampled_family> out;
@@ -99,7 +99,7 @@ void add_debug_route(server::router& r, node::node& n, std::string prefix) {
             return;
         }
         n.stats(req.shard, [&n, done = std::move(done)](node::node_stats s) mutable {
-            const auto usage = n.process();
+            const auto usage = n.process(true);
             const double writes = total(metrics::gyre_socket_writes);
             const double messages = total(metrics::gyre_messages_written);
             char body[1024];

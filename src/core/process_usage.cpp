@@ -63,7 +63,7 @@ double boot_time_unix() {
 
 } // namespace
 
-process_usage read_process_usage() {
+process_usage read_process_usage(bool count_fds) {
     process_usage u;
     const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
     try {
@@ -80,17 +80,19 @@ process_usage read_process_usage() {
     if (statm >> pages_total >> pages_resident) {
         u.rss_bytes = pages_resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
     }
-    std::error_code ec;
-    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-         !ec && it != std::filesystem::directory_iterator();
-         it.increment(ec)) {
-        ++u.open_fds;
+    if (count_fds) {
+        std::error_code ec;
+        for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+             !ec && it != std::filesystem::directory_iterator();
+             it.increment(ec)) {
+            ++u.open_fds;
+        }
     }
     return u;
 }
 
-process_usage process_sampler::sample() {
-    auto u = read_process_usage();
+process_usage process_sampler::sample(bool count_fds) {
+    auto u = read_process_usage(count_fds);
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
     if (last_at_ != std::chrono::steady_clock::time_point{} &&

@@ -220,7 +220,7 @@ private:
 
 public:
     /// Any thread: this process's CPU and memory (shared by announce and the server API).
-    process_usage process() { return process_.sample(); }
+    process_usage process(bool count_fds = false) { return process_.sample(count_fds); }
 
 private:
     /// A channels survey this node started, waiting for the other nodes' answers (shard 0).
