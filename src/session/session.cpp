@@ -109,6 +109,12 @@ metrics::frame frame_of(pc::push_kind k) noexcept {
     return metrics::frame::server_ping;
 }
 
+/// gyre_transport_outbox_bytes: what sessions queued and transports have not written yet.
+metrics::gauge& queued_bytes() {
+    static metrics::gauge& g = metrics::gyre_outbox_bytes.with({});
+    return g;
+}
+
 /// OSS Centrifugo registers no client names, so every SDK is "unregistered" (or "unnamed").
 std::string_view name_label(const std::string& v, std::string_view empty) {
     return v.empty() ? empty : std::string_view("unregistered");
@@ -1648,6 +1654,7 @@ void session::enqueue(shared_bytes message) {
         return;
     }
     outbox_bytes_ += message.size();
+    queued_bytes().add(static_cast<std::int64_t>(message.size()));
     outbox_.push_back(std::move(message));
     if (static_cast<std::int64_t>(outbox_bytes_) > cfg().client.queue_max_size) {
         close(disc::slow);
@@ -1683,9 +1690,12 @@ void session::flush() {
     // Three vectors rotate (outbox, this spare, the transport's), so a busy connection
     // allocates nothing per write.
     outbox_.take(n, write_batch_);
+    std::size_t taken = 0;
     for (const auto& m : write_batch_) {
-        outbox_bytes_ -= m.size();
+        taken += m.size();
     }
+    outbox_bytes_ -= taken;
+    queued_bytes().add(-static_cast<std::int64_t>(taken)); // the transport counts them now
     write_in_flight_ = true;
     transport_.write(write_batch_);
 }
@@ -2009,6 +2019,8 @@ void session::cleanup() {
         counted_user_ = false;
     }
     outbox_.clear();
+    queued_bytes().add(-static_cast<std::int64_t>(outbox_bytes_));
+    outbox_bytes_ = 0;
     commands_.clear();
 }
 

@@ -420,6 +420,24 @@ describe('metrics configuration', () => {
     assert.equal(req({ path: '/api/publish' }), K + 1);
   });
 
+  test('outbox bytes: a client that stops reading holds bytes there until it is dropped', async (t) => {
+    const { port } = await observedServer(t, { client: { queue_max_size: 33554432 } });
+    const p = await rawClient(t, port, 'slow');
+    p.send({ id: 2, subscribe: { channel: 'slowpoke' } });
+    await eventually(() => p.messages.some((m) => m.id === 2), { what: 'subscribe reply' });
+    p.ws._socket.pause(); // stop reading: the kernel buffers fill, then the server's queue
+    const data = { pad: 'x'.repeat(60000) };
+    // More than loopback's socket buffers take (a few MiB each way).
+    for (let i = 0; i < 250; i++) await ok(port, 'publish', { channel: 'slowpoke', data });
+    const held = await scrapeUntil(port, (x) => one(x, 'gyre_transport_outbox_bytes') > 200000,
+      'outbox bytes held for the slow reader');
+    assert.ok(one(held, 'gyre_transport_outbox_bytes') <= 250 * 61000);
+    await ok(port, 'disconnect', { user: 'slow' });
+    p.ws.terminate();
+    await scrapeUntil(port, (x) => one(x, 'gyre_transport_outbox_bytes') === 0 &&
+      one(x, 'centrifugo_node_num_clients') === 0, 'outbox bytes released', 10000);
+  });
+
   test('ping/pong: pings sent, pongs received and timed', async (t) => {
     const { port } = await observedServer(t, { client: { ping_interval: '1s', pong_timeout: '500ms' } });
     const before0 = await scrape(port);
