@@ -63,7 +63,7 @@ std::vector<metrics::sampled_family> node_samples(node::node& n, const node::nod
     return out;
 }
 
-/// Sum of a family's children whose first label is `label` (all when empty).
+/// Sum of every child of a counter family.
 double total(const metrics::counter_family& f) {
     double sum = 0;
     f.for_each([&sum](const std::vector<std::string>&, const metrics::counter& c) {

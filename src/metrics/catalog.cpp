@@ -282,7 +282,16 @@ counter& frames_reused() {
     return c;
 }
 
+gauge& outbox_bytes() {
+    static gauge& g = gyre_outbox_bytes.with({});
+    return g;
+}
+
 } // namespace
+
+void add_outbox_bytes(std::int64_t n) noexcept {
+    outbox_bytes().add(n);
+}
 
 void count_action(action a) noexcept {
     actions()[static_cast<std::size_t>(a)]->inc();
@@ -319,7 +328,7 @@ void precreate() {
     }
     redis_pub_sub_dropped.with({"", "control"});
     redis_pub_sub_dropped.with({"", "client"});
-    gyre_outbox_bytes.with({});
+    (void)outbox_bytes();
     node_client_connection_limit.with({});
 }
 

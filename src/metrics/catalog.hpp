@@ -137,6 +137,10 @@ enum class node_message : std::uint8_t { publication, join, leave, control, coun
 void count_node_sent(node_message m) noexcept;
 void count_node_received(node_message m) noexcept;
 
+/// gyre_transport_outbox_bytes: sessions add what they queue and hand over, transports what
+/// they write and what the kernel takes.
+void add_outbox_bytes(std::int64_t n) noexcept;
+
 /// Frame-cache outcomes of a prepared push.
 void count_frame_encoded() noexcept;
 void count_frame_reused() noexcept;

@@ -172,12 +172,8 @@ void rotate_windows_if_due() {
 
 // ---- families ------------------------------------------------------------------------------
 
-family_base::family_base(kind k,
-                         std::string name,
-                         std::string help,
-                         std::vector<std::string> labels)
-    : kind_(k)
-    , name_(std::move(name))
+family_base::family_base(std::string name, std::string help, std::vector<std::string> labels)
+    : name_(std::move(name))
     , help_(std::move(help))
     , labels_(std::move(labels)) {
     registry::global().add(this);
@@ -209,7 +205,7 @@ void family_base::render_header(std::string& out,
 }
 
 counter_family::counter_family(std::string name, std::string help, std::vector<std::string> labels)
-    : family(kind::counter, std::move(name), std::move(help), std::move(labels)) {}
+    : family(std::move(name), std::move(help), std::move(labels)) {}
 
 void counter_family::render(std::string& out) const {
     render_header(out, name_, "counter");
@@ -220,7 +216,7 @@ void counter_family::render(std::string& out) const {
 }
 
 gauge_family::gauge_family(std::string name, std::string help, std::vector<std::string> labels)
-    : family(kind::gauge, std::move(name), std::move(help), std::move(labels)) {}
+    : family(std::move(name), std::move(help), std::move(labels)) {}
 
 void gauge_family::render(std::string& out) const {
     render_header(out, name_, "gauge");
@@ -236,10 +232,7 @@ histogram_family::histogram_family(std::string name,
                                    std::span<const double> bounds,
                                    bool with_summary,
                                    std::string histogram_help)
-    : family(with_summary ? kind::summary_and_histogram : kind::histogram,
-             std::move(name),
-             std::move(help),
-             std::move(labels))
+    : family(std::move(name), std::move(help), std::move(labels))
     , bounds_(bounds)
     , with_summary_(with_summary)
     , histogram_help_(std::move(histogram_help)) {}

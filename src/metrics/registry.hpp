@@ -116,12 +116,10 @@ private:
 /// calls it so quantiles cover the last 5-10 minutes.
 void rotate_windows_if_due();
 
-enum class kind { counter, gauge, histogram, summary_and_histogram };
-
 /// A named metric with label names; children per label-value tuple.
 class family_base {
 public:
-    family_base(kind k, std::string name, std::string help, std::vector<std::string> labels);
+    family_base(std::string name, std::string help, std::vector<std::string> labels);
     virtual ~family_base();
     family_base(const family_base&) = delete;
     family_base& operator=(const family_base&) = delete;
@@ -136,7 +134,6 @@ protected:
     std::string label_text(std::span<const std::string> values) const;
     void render_header(std::string& out, std::string_view name, std::string_view type) const;
 
-    kind kind_;
     std::string name_;
     std::string help_;
     std::vector<std::string> labels_;

@@ -109,12 +109,6 @@ metrics::frame frame_of(pc::push_kind k) noexcept {
     return metrics::frame::server_ping;
 }
 
-/// gyre_transport_outbox_bytes: what sessions queued and transports have not written yet.
-metrics::gauge& queued_bytes() {
-    static metrics::gauge& g = metrics::gyre_outbox_bytes.with({});
-    return g;
-}
-
 /// OSS Centrifugo registers no client names, so every SDK is "unregistered" (or "unnamed").
 std::string_view name_label(const std::string& v, std::string_view empty) {
     return v.empty() ? empty : std::string_view("unregistered");
@@ -1654,7 +1648,7 @@ void session::enqueue(shared_bytes message) {
         return;
     }
     outbox_bytes_ += message.size();
-    queued_bytes().add(static_cast<std::int64_t>(message.size()));
+    metrics::add_outbox_bytes(static_cast<std::int64_t>(message.size()));
     outbox_.push_back(std::move(message));
     if (static_cast<std::int64_t>(outbox_bytes_) > cfg().client.queue_max_size) {
         close(disc::slow);
@@ -1695,7 +1689,7 @@ void session::flush() {
         taken += m.size();
     }
     outbox_bytes_ -= taken;
-    queued_bytes().add(-static_cast<std::int64_t>(taken)); // the transport counts them now
+    metrics::add_outbox_bytes(-static_cast<std::int64_t>(taken)); // the transport counts them now
     write_in_flight_ = true;
     transport_.write(write_batch_);
 }
@@ -2019,7 +2013,7 @@ void session::cleanup() {
         counted_user_ = false;
     }
     outbox_.clear();
-    queued_bytes().add(-static_cast<std::int64_t>(outbox_bytes_));
+    metrics::add_outbox_bytes(-static_cast<std::int64_t>(outbox_bytes_));
     outbox_bytes_ = 0;
     commands_.clear();
 }

@@ -221,13 +221,6 @@ void socket_connection::send() {
     }
 }
 
-namespace {
-metrics::gauge& outbox_bytes() {
-    static metrics::gauge& g = metrics::gyre_outbox_bytes.with({});
-    return g;
-}
-} // namespace
-
 void socket_connection::prepare() {
     auto& iov = shard_iovecs();
     if (!batch_.empty() && !closing_) {
@@ -251,7 +244,7 @@ void socket_connection::prepare() {
     for (const auto& v : iov) {
         bytes += static_cast<std::int64_t>(v.iov_len);
     }
-    outbox_bytes().add(bytes);
+    metrics::add_outbox_bytes(bytes);
     outbox_counted_ += bytes;
 }
 
@@ -276,7 +269,7 @@ bool socket_connection::flush_iovecs() {
             finish();
             return false;
         }
-        outbox_bytes().add(-n);
+        metrics::add_outbox_bytes(-n);
         outbox_counted_ -= n;
         auto left = static_cast<std::size_t>(n);
         while (left > 0 && iov_pos_ < iov.size()) {
@@ -333,7 +326,7 @@ void socket_connection::finish() {
     fd_ = -1;
     sending_.clear();
     batch_.clear();
-    outbox_bytes().add(-outbox_counted_); // what the kernel never took
+    metrics::add_outbox_bytes(-outbox_counted_); // what the kernel never took
     outbox_counted_ = 0;
 }
 
