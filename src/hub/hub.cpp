@@ -1,5 +1,6 @@
 #include "hub/hub.hpp"
 
+#include "core/log.hpp"
 #include "metrics/catalog.hpp"
 
 #include <algorithm>
@@ -81,6 +82,7 @@ void hub::broadcast(const prepared_push_ptr& p) {
         return;
     }
     auto& entry = it->second;
+    check_order(entry, *p);
     if (p->kind() == protocol::client::push_kind::pub && schedule_flush_ &&
         entry.subscribers.size() >= min_batch_subscribers) {
         if (entry.batch == no_batch) {
@@ -100,6 +102,22 @@ void hub::broadcast(const prepared_push_ptr& p) {
     for (subscriber* s : entry.subscribers) {
         s->deliver(p);
     }
+}
+
+void hub::check_order(channel_entry& entry, const prepared_push& p) {
+    const auto s = p.sequence();
+    if (s == 0) {
+        return; // not from a home shard (unit tests, local control pushes)
+    }
+    if (s <= entry.last_sequence) {
+        metrics::count_order_violation();
+        GYRE_LOG_ERROR("channel order violated channel={} sequence={} after={}",
+                       p.channel(),
+                       s,
+                       entry.last_sequence);
+        return;
+    }
+    entry.last_sequence = s;
 }
 
 void hub::deliver(channel_entry& entry, push_batch& batch) {

@@ -56,8 +56,13 @@ private:
 
     struct channel_entry {
         std::vector<subscriber*> subscribers;
-        std::size_t batch = no_batch; ///< index in batches_ while publications are gathered
+        std::size_t batch = no_batch;    ///< index in batches_ while publications are gathered
+        std::uint64_t last_sequence = 0; ///< the home shard's stamp of the last push seen
     };
+
+    /// Per-channel order is an invariant of the node (one home shard stamps, FIFO inboxes
+    /// carry): a push older than one already seen is counted and logged, never reordered here.
+    static void check_order(channel_entry& entry, const prepared_push& p);
 
     void deliver(channel_entry& entry, push_batch& batch);
 

@@ -48,6 +48,14 @@ public:
 
     protocol::client::push_kind kind() const noexcept { return push_.kind(); }
 
+    /// The channel's order on this node: stamped once by the channel's home shard (1, 2, ...)
+    /// before the push is shared with any other shard; 0 = not stamped. Hubs check that it only
+    /// grows, so a reordering anywhere between the home shard and a shard's hub is seen.
+    std::uint64_t sequence() const noexcept { return sequence_; }
+
+    /// Home shard only, before the push is shared (see node::fan_out).
+    void stamp_sequence(std::uint64_t s) noexcept { sequence_ = s; }
+
     /// The encoded Reply carrying this push. Thread-safe; encodes at most once per format.
     const shared_bytes& frame(wire w) const;
 
@@ -55,6 +63,7 @@ private:
     protocol::client::push push_;
     std::string except_client_;
     std::string epoch_;
+    std::uint64_t sequence_ = 0;
     // Double-checked: after the first encode a read is one acquire load. (std::call_once costs
     // a futex syscall per flag on glibc, about 1.3 us here, which dominates small channels.)
     mutable std::array<std::atomic<bool>, wire_count> ready_{};

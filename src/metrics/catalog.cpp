@@ -187,6 +187,11 @@ counter_family gyre_frame_encodes{
     "Publication frames by outcome: encoded once per wire format, or reused from that "
     "encoding for another subscriber or shard.",
     {"result"}};
+counter_family gyre_order_violations{
+    "gyre_hub_order_violations_total",
+    "Pushes a shard's hub received after a later push of the same channel. Per-channel order "
+    "is a design invariant: anything but 0 is a bug.",
+    {}};
 histogram_family gyre_loop_lag{"gyre_shard_loop_lag_seconds",
                                "How late each shard's 100 ms housekeeping timer fires: the "
                                "time work waits for its event loop.",
@@ -313,6 +318,11 @@ void count_frame_reused() noexcept {
     frames_reused().inc();
 }
 
+void count_order_violation() noexcept {
+    static counter& c = gyre_order_violations.with({});
+    c.inc();
+}
+
 std::string code_label(std::uint32_t code) {
     return std::to_string(code);
 }
@@ -323,6 +333,7 @@ void precreate() {
     (void)node_received();
     (void)frames_encoded();
     (void)frames_reused();
+    gyre_order_violations.with({});
     for (std::size_t i = 0; i <= static_cast<std::size_t>(frame::unknown); ++i) {
         client_command_duration.with({frame_name(static_cast<frame>(i)), ""});
     }

@@ -54,6 +54,7 @@ extern counter_family gyre_messages_written; ///< {transport}: protocol messages
 extern gauge_family gyre_outbox_bytes;    ///< bytes queued for clients, not yet taken by the kernel
 extern counter_family gyre_frame_encodes; ///< {result="encoded"|"reused"}
 extern histogram_family gyre_loop_lag;    ///< {shard}: loop lag (timer delay)
+extern counter_family gyre_order_violations; ///< pushes a hub saw behind a later one
 
 /// Client protocol frame types, as Centrifugo labels them.
 enum class frame : std::uint8_t {
@@ -144,6 +145,9 @@ void add_outbox_bytes(std::int64_t n) noexcept;
 /// Frame-cache outcomes of a prepared push.
 void count_frame_encoded() noexcept;
 void count_frame_reused() noexcept;
+
+/// A hub received a channel's push after a later one (never expected: per-channel order).
+void count_order_violation() noexcept;
 
 /// Decimal code label.
 std::string code_label(std::uint32_t code);

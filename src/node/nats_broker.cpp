@@ -459,9 +459,11 @@ private:
         }
         auto prepared = std::make_shared<hub::prepared_push>(
             std::move(p), std::move(except_client), std::move(epoch));
-        node_.shards().at(node_.home(channel)).submit([this, prepared = std::move(prepared)] {
-            node_.fan_out(prepared);
-        });
+        node_.shards()
+            .at(node_.home(channel))
+            .submit([this, prepared = std::move(prepared)]() mutable {
+                node_.fan_out(std::move(prepared));
+            });
     }
 
     static void on_disconnected(natsConnection* /*nc*/, void* closure) {

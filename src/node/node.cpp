@@ -182,7 +182,7 @@ private:
             return result; // a repeat: answered, not delivered again
         }
         auto* pub = std::get_if<protocol::client::publication>(&p.body);
-        hub::prepared_push_ptr prepared;
+        std::shared_ptr<hub::prepared_push> prepared;
         if (pub != nullptr && options.history_enabled()) {
             auto& stream = st.streams.touch(p.channel, now, options.history_meta_ttl);
             result.epoch = stream.epoch();
@@ -207,7 +207,7 @@ private:
         if (!options.idempotency_key.empty()) {
             st.remember(prepared->channel(), std::move(options.idempotency_key), result, now);
         }
-        node_.fan_out(prepared);
+        node_.fan_out(std::move(prepared));
         return result;
     }
 
@@ -396,23 +396,26 @@ void node::tick(std::size_t shard, std::chrono::steady_clock::time_point now) {
     }
 }
 
-void node::fan_out(const hub::prepared_push_ptr& p) {
+void node::fan_out(std::shared_ptr<hub::prepared_push> p) {
     metrics::count_node_received(message_type(p->kind()));
     const std::size_t h = home(p->channel());
-    const auto& homes = states_[h]->homes;
+    auto& homes = states_[h]->homes;
     const auto it = homes.find(p->channel());
     if (it == homes.end()) {
         return;
     }
+    // This shard decides the channel's order on this node; the inboxes below are FIFO.
+    p->stamp_sequence(++it->second.sequence);
+    const hub::prepared_push_ptr shared = std::move(p);
     const auto& flags = it->second.shard_subscribers;
     for (std::size_t i = 0; i < flags.size(); ++i) {
         if (flags[i] == 0) {
             continue;
         }
         if (i == h) {
-            broadcast(i, p);
+            broadcast(i, shared);
         } else {
-            shards_.at(i).submit([this, i, p] { broadcast(i, p); });
+            shards_.at(i).submit([this, i, shared] { broadcast(i, shared); });
         }
     }
 }

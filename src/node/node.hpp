@@ -111,7 +111,7 @@ public:
     void tick(std::size_t shard, std::chrono::steady_clock::time_point now);
 
     /// Home-shard only (called by brokers): forwards `p` to every shard with subscribers.
-    void fan_out(const hub::prepared_push_ptr& p);
+    void fan_out(std::shared_ptr<hub::prepared_push> p);
 
     /// Runs `fn` on the home shard of `channel`.
     void on_home(const std::string& channel, unique_function<void()> fn);
@@ -246,6 +246,7 @@ private:
         /// its first subscriber; the shards that wait for it are acknowledged once it is ready.
         enum class broker_state : std::uint8_t { none, pending, ready } broker = broker_state::none;
         std::vector<unique_function<void(bool)>> broker_waiting;
+        std::uint64_t sequence = 0; ///< the last push fanned out (see prepared_push::sequence)
     };
 
     struct local_channel {

@@ -36,8 +36,15 @@ void shard::drain() {
         const std::lock_guard lock(inbox_mutex_);
         running_.swap(inbox_);
     }
+    // A task that throws is logged and the rest still run, once and in order: escaping here
+    // would leave `running_` full, so the next drain would run those tasks again and behind
+    // newer ones, and `inbox_` would never look empty again to wake the loop.
     for (auto& task : running_) {
-        task();
+        try {
+            task();
+        } catch (const std::exception& e) {
+            GYRE_LOG_ERROR("task failed on shard shard={} error=\"{}\"", index_, e.what());
+        }
     }
     running_.clear();
 }

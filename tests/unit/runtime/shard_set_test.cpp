@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,37 @@ TEST(shard_set, submit_runs_on_the_shard_thread_in_fifo_order) {
     EXPECT_TRUE(on_shard);
     ASSERT_EQ(order.size(), 1000U);
     for (int i = 0; i < 1000; ++i) {
+        EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+    }
+}
+
+// A task that throws must not replay the tasks drained with it (duplicates, out of order) nor
+// stall the inbox: what follows runs once, in order, and later submits still wake the shard.
+TEST(shard_set, a_throwing_task_runs_nothing_twice_and_keeps_the_order) {
+    shard_set set(1);
+    std::vector<int> order;
+    for (int i = 0; i < 10; ++i) {
+        set.at(0).submit([&order, i] {
+            order.push_back(i);
+            if (i == 3) {
+                throw std::runtime_error("a handler failed");
+            }
+        });
+    }
+    set.start();
+    std::promise<void> first;
+    set.at(0).submit([&first] { first.set_value(); });
+    ASSERT_EQ(first.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    std::promise<void> second;
+    set.at(0).submit([&order, &second] {
+        order.push_back(10);
+        second.set_value();
+    });
+    ASSERT_EQ(second.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    set.stop();
+    set.join();
+    ASSERT_EQ(order.size(), 11U);
+    for (int i = 0; i <= 10; ++i) {
         EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
     }
 }
