@@ -298,18 +298,29 @@ void executor::presence(std::size_t shard, method m, const channel_request& q, d
     }
     if (m == method::presence_stats) {
         ctx_.node().presence_stats(
-            shard, q.channel, [done = std::move(done)](node::presence_counts c) mutable {
+            shard,
+            q.channel,
+            [done = std::move(done)](std::optional<node::presence_counts> c) mutable {
+                if (!c) { // the store could not answer: 100, never "nobody here"
+                    done(failed(method::presence_stats, errors::internal));
+                    return;
+                }
                 reply out = succeeded(method::presence_stats);
-                out.result = presence_stats_result{c.num_clients, c.num_users};
+                out.result = presence_stats_result{c->num_clients, c->num_users};
                 done(std::move(out));
             });
         return;
     }
-    ctx_.node().presence(shard, q.channel, [done = std::move(done)](node::presence_map p) mutable {
-        reply out = succeeded(method::presence);
-        out.result = presence_result{std::move(p)};
-        done(std::move(out));
-    });
+    ctx_.node().presence(
+        shard, q.channel, [done = std::move(done)](std::optional<node::presence_map> p) mutable {
+            if (!p) {
+                done(failed(method::presence, errors::internal));
+                return;
+            }
+            reply out = succeeded(method::presence);
+            out.result = presence_result{std::move(*p)};
+            done(std::move(out));
+        });
 }
 
 void executor::history(std::size_t shard,

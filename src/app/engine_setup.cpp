@@ -8,6 +8,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <optional>
 
 namespace gyre::app {
 namespace json = boost::json;
@@ -129,7 +132,11 @@ seeded(const std::vector<std::string>& list, rd::address_mode mode, std::string_
             out.password = one.password;
             out.tls = one.tls;
         }
-        out.seeds.push_back({one.host, one.port});
+        if (one.seeds.empty()) {
+            out.seeds.push_back({one.host, one.port});
+        } else { // an entry's own addr= seeds count too
+            out.seeds.insert(out.seeds.end(), one.seeds.begin(), one.seeds.end());
+        }
     }
     return out;
 }
@@ -189,9 +196,28 @@ namespace {
 
 /// A plain address may point at a Redis Cluster node: ask each one once (INFO cluster, bounded
 /// by its connect and io timeouts) before the shards start, as Centrifugo recognises clusters.
-void detect_clusters(std::vector<rd::address>& addresses) {
+/// A seed list on a plain scheme (addr=) must name Cluster nodes: a first seed that answers as
+/// a lone server is an error, as Centrifugo's client refuses it (an unreachable one is not:
+/// the cluster client keeps trying every seed).
+std::optional<std::string> detect_clusters(std::vector<rd::address>& addresses,
+                                           std::string_view path) {
     boost::asio::io_context probe_context;
+    std::optional<std::string> error;
     for (auto& a : addresses) {
+        if (a.is_cluster() && a.cluster_from_seeds) {
+            auto first = a;
+            first.mode = rd::address_mode::standalone; // the probe dials host:port, seeds[0]
+            rd::detect_cluster(probe_context, first, [&a, &error, path](rd::cluster_probe probe) {
+                if (probe.reachable && !probe.cluster_enabled) {
+                    error = fmt::format("{}.address: addr= lists Redis Cluster seeds, but {} is "
+                                        "not a cluster node (cluster_enabled:0); for one server "
+                                        "give its address without addr=",
+                                        path,
+                                        a.seeds.front().describe());
+                }
+            });
+            continue;
+        }
         if (a.mode != rd::address_mode::standalone || a.is_unix()) {
             continue;
         }
@@ -205,6 +231,7 @@ void detect_clusters(std::vector<rd::address>& addresses) {
         });
     }
     probe_context.run();
+    return error;
 }
 
 const json::object& section(const config::config& cfg, const char* name, const char* sub) {
@@ -229,7 +256,9 @@ redis_factory(const config::config& cfg, const char* name, bool presence_only) {
     }
     node::redis_broker_options options;
     options.addresses = std::get<std::vector<rd::address>>(std::move(addresses));
-    detect_clusters(options.addresses);
+    if (auto err = detect_clusters(options.addresses, std::string(name) + ".redis")) {
+        return *err;
+    }
     options.prefix = text(redis, "prefix");
     options.presence_only = presence_only;
     options.presence_user_mapping = flag(redis, "presence_user_mapping");

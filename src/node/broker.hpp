@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,6 +46,15 @@ struct publish_result {
 };
 
 using publish_done = unique_function<void(publish_result)>;
+
+/// A channel's presence: client id -> its info.
+using presence_clients = std::map<std::string, protocol::client::client_info>;
+
+struct presence_counts {
+    std::uint32_t num_clients = 0;
+    std::uint32_t num_users = 0;
+};
+
 using history_done = unique_function<void(history_result)>;
 
 class broker {
@@ -105,30 +115,34 @@ public:
                                  const std::string& /*client*/,
                                  const std::string& /*user*/) {}
 
-    /// Any shard: {clients, unique users} of the channel's presence; `done` on `origin`. By
-    /// default counted from presence_get(); a store may keep the users apart to answer cheaply.
+    /// Any shard: {clients, unique users} of the channel's presence; `done` on `origin`, with
+    /// nothing when the store could not answer (the caller reports an internal error, as
+    /// Centrifugo does: "nobody is here" would be a wrong answer). By default counted from
+    /// presence_get(); a store may keep the users apart to answer cheaply.
     virtual void presence_stats(std::size_t origin,
                                 const std::string& channel,
-                                unique_function<void(std::uint32_t, std::uint32_t)> done) {
-        presence_get(origin,
-                     channel,
-                     [done = std::move(done)](
-                         std::map<std::string, protocol::client::client_info> m) mutable {
-                         std::set<std::string_view> users;
-                         for (const auto& [client, info] : m) {
-                             users.insert(info.user);
-                         }
-                         done(static_cast<std::uint32_t>(m.size()),
-                              static_cast<std::uint32_t>(users.size()));
-                     });
+                                unique_function<void(std::optional<presence_counts>)> done) {
+        presence_get(
+            origin, channel, [done = std::move(done)](std::optional<presence_clients> m) mutable {
+                if (!m) {
+                    done(std::nullopt);
+                    return;
+                }
+                std::set<std::string_view> users;
+                for (const auto& [client, info] : *m) {
+                    users.insert(info.user);
+                }
+                done(presence_counts{static_cast<std::uint32_t>(m->size()),
+                                     static_cast<std::uint32_t>(users.size())});
+            });
     }
 
-    /// Any shard: the channel's live presence; `done` on `origin` (empty when unreachable).
-    virtual void
-    presence_get(std::size_t /*origin*/,
-                 const std::string& /*channel*/,
-                 unique_function<void(std::map<std::string, protocol::client::client_info>)> done) {
-        done({});
+    /// Any shard: the channel's live presence; `done` on `origin`, with nothing when the store
+    /// could not answer.
+    virtual void presence_get(std::size_t /*origin*/,
+                              const std::string& /*channel*/,
+                              unique_function<void(std::optional<presence_clients>)> done) {
+        done(presence_clients{});
     }
 
     /// Any shard: tells every other node (`node::on_control` there). One node: nothing to do.

@@ -466,7 +466,7 @@ void node::presence_remove(const std::string& channel,
 
 void node::presence(std::size_t origin,
                     const std::string& channel,
-                    unique_function<void(presence_map)> done) {
+                    unique_function<void(std::optional<presence_map>)> done) {
     metrics::count_action(metrics::action::presence);
     if (presence_store_ != nullptr) {
         presence_store_->presence_get(origin, channel, std::move(done));
@@ -486,15 +486,10 @@ void node::presence(std::size_t origin,
 
 void node::presence_stats(std::size_t origin,
                           const std::string& channel,
-                          unique_function<void(presence_counts)> done) {
+                          unique_function<void(std::optional<presence_counts>)> done) {
     metrics::count_action(metrics::action::presence_stats);
     if (presence_store_ != nullptr) {
-        presence_store_->presence_stats(
-            origin,
-            channel,
-            [done = std::move(done)](std::uint32_t clients, std::uint32_t users) mutable {
-                done(presence_counts{clients, users});
-            });
+        presence_store_->presence_stats(origin, channel, std::move(done));
         return;
     }
     on_home(home(channel), [this, origin, channel, done = std::move(done)]() mutable {

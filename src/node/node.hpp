@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -25,12 +26,7 @@
 
 namespace gyre::node {
 
-using presence_map = std::map<std::string, protocol::client::client_info>;
-
-struct presence_counts {
-    std::uint32_t num_clients = 0;
-    std::uint32_t num_users = 0;
-};
+using presence_map = presence_clients;
 
 /// This node's counts, as the server API's `info` reports them.
 struct node_stats {
@@ -122,12 +118,14 @@ public:
                       protocol::client::client_info info);
     void
     presence_remove(const std::string& channel, const std::string& client, const std::string& user);
+    /// `done` runs on `origin`, with nothing when the presence store could not answer (the
+    /// caller answers error 100, as Centrifugo does).
     void presence(std::size_t origin,
                   const std::string& channel,
-                  unique_function<void(presence_map)> done);
+                  unique_function<void(std::optional<presence_map>)> done);
     void presence_stats(std::size_t origin,
                         const std::string& channel,
-                        unique_function<void(presence_counts)> done);
+                        unique_function<void(std::optional<presence_counts>)> done);
 
     /// Node-wide connection counts per user (user_connection_limit). Thread-safe.
     std::size_t add_user_connection(const std::string& user);

@@ -321,7 +321,7 @@ public:
 
     void presence_stats(std::size_t origin,
                         const std::string& channel,
-                        unique_function<void(std::uint32_t, std::uint32_t)> done) override {
+                        unique_function<void(std::optional<presence_counts>)> done) override {
         if (!user_mapping_) {
             broker::presence_stats(origin, channel, std::move(done));
             return;
@@ -329,29 +329,34 @@ public:
         // Users are counted in their own keys: no need to fetch every client's info.
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
             commands(origin, channel)
-                .command(presence_eval(presence_stats_script, channel, {unix_seconds()}),
-                         [done = std::move(done)](rd::command_result r) mutable {
-                             const auto& v = r.value;
-                             if (!r.ok() || v.elements.size() != 2) {
-                                 done(0, 0);
-                                 return;
-                             }
-                             done(static_cast<std::uint32_t>(v.elements[0].integer),
-                                  static_cast<std::uint32_t>(v.elements[1].integer));
-                         });
+                .command(
+                    presence_eval(presence_stats_script, channel, {unix_seconds()}),
+                    [done = std::move(done)](rd::command_result r) mutable {
+                        const auto& v = r.value;
+                        if (!r.ok() || v.elements.size() != 2) {
+                            done(std::nullopt); // unreachable is not "nobody here"
+                            return;
+                        }
+                        done(presence_counts{static_cast<std::uint32_t>(v.elements[0].integer),
+                                             static_cast<std::uint32_t>(v.elements[1].integer)});
+                    });
         });
     }
 
     void presence_get(std::size_t origin,
                       const std::string& channel,
-                      unique_function<void(std::map<std::string, pc::client_info>)> done) override {
+                      unique_function<void(std::optional<presence_clients>)> done) override {
         on_shard(origin, [this, origin, channel, done = std::move(done)]() mutable {
             commands(origin, channel)
                 .command(presence_eval(presence_get_script, channel, {unix_seconds()}),
                          [done = std::move(done)](rd::command_result r) mutable {
-                             std::map<std::string, pc::client_info> out;
+                             if (!r.ok() || r.value.is_error()) {
+                                 done(std::nullopt); // unreachable is not "nobody here"
+                                 return;
+                             }
+                             presence_clients out;
                              const auto& items = r.value.elements;
-                             for (std::size_t i = 0; r.ok() && i + 1 < items.size(); i += 2) {
+                             for (std::size_t i = 0; i + 1 < items.size(); i += 2) {
                                  if (auto info =
                                          pc::protobuf::decode_client_info(items[i + 1].text)) {
                                      out.emplace(items[i].text, std::move(*info));

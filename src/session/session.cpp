@@ -623,6 +623,10 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
                 }
                 read_position(
                     ch, rec, [this, ch, rec, shared_result, done](node::history_result h) mutable {
+                        if (h.failed) {
+                            close(disc::server_error); // no position to give: reconnect
+                            return;
+                        }
                         (void)fill_position(ch, rec, std::move(h), shared_result->subs[ch]);
                         done();
                     });
@@ -934,9 +938,12 @@ void session::position_subscription(std::uint32_t id,
                                     std::shared_ptr<pc::subscribe_result> result) {
     read_position(channel, rec, [this, id, channel, rec, result](node::history_result h) {
         if (h.failed) {
-            end_subscription(channel);
-            reply_error(id, errs::internal.to_error()); // the broker is unreachable
-        } else if (!fill_position(channel, rec, std::move(h), *result)) {
+            // The broker is unreachable: as Centrifugo, 3004 so the client reconnects and
+            // recovers, rather than an error that leaves a subscription retrying on its own.
+            close(disc::server_error);
+            return;
+        }
+        if (!fill_position(channel, rec, std::move(h), *result)) {
             end_subscription(channel);
             reply_error(id, errs::unrecoverable_position.to_error());
         } else {
@@ -1161,17 +1168,27 @@ void session::handle_presence(std::uint32_t id, const std::string& channel, bool
     busy_ = true;
     auto weak = weak_from_this();
     if (stats) {
-        ctx_.node().presence_stats(shard_, channel, [weak, id](node::presence_counts s) {
-            if (auto self = weak.lock(); self && !self->closed_) {
-                self->reply(pc::reply{id, pc::presence_stats_result{s.num_clients, s.num_users}});
-                self->finish_command();
-            }
-        });
+        ctx_.node().presence_stats(
+            shard_, channel, [weak, id](std::optional<node::presence_counts> s) {
+                if (auto self = weak.lock(); self && !self->closed_) {
+                    if (!s) { // the store could not answer: 100, never "nobody here"
+                        self->reply_error(id, errs::internal.to_error());
+                    } else {
+                        self->reply(
+                            pc::reply{id, pc::presence_stats_result{s->num_clients, s->num_users}});
+                    }
+                    self->finish_command();
+                }
+            });
         return;
     }
-    ctx_.node().presence(shard_, channel, [weak, id](node::presence_map m) {
+    ctx_.node().presence(shard_, channel, [weak, id](std::optional<node::presence_map> m) {
         if (auto self = weak.lock(); self && !self->closed_) {
-            self->reply(pc::reply{id, pc::presence_result{std::move(m)}});
+            if (!m) {
+                self->reply_error(id, errs::internal.to_error());
+            } else {
+                self->reply(pc::reply{id, pc::presence_result{std::move(*m)}});
+            }
             self->finish_command();
         }
     });

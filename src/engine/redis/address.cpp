@@ -319,19 +319,23 @@ std::variant<address, address_error> parse_address(std::string_view text) {
     if (sentinel && (cluster_scheme || out.is_unix())) {
         return fail({fmt::format("sentinel_master_name does not go with {}://", scheme)});
     }
-    if (cluster_scheme && out.db != 0) {
+    // As in Centrifugo, addr= goes with any scheme: several seeds without a Sentinel master
+    // name can only be a Redis Cluster (checked against the nodes at start-up).
+    const bool cluster_seeds = !sentinel && !cluster_scheme && !flags.extra_seeds.empty();
+    if (cluster_seeds && out.is_unix()) {
+        return fail({"addr= lists more Sentinels or cluster nodes; it does not go with unix://"});
+    }
+    const bool cluster = cluster_scheme || cluster_seeds;
+    if (cluster && out.db != 0) {
         return fail({"Redis Cluster has only db 0"});
     }
-    if (!sentinel && !cluster_scheme && !flags.extra_seeds.empty()) {
-        return fail({"addr= lists more Sentinels or cluster nodes; use it with "
-                     "redis+sentinel:// or redis+cluster://"});
-    }
-    if (out.replica_client_enabled && !sentinel && !cluster_scheme) {
+    if (out.replica_client_enabled && !sentinel && !cluster) {
         return fail({"replica_client_enabled works only with Sentinel or Cluster"});
     }
+    out.cluster_from_seeds = cluster_seeds;
     if (sentinel) {
         out.mode = address_mode::sentinel;
-    } else if (cluster_scheme) {
+    } else if (cluster) {
         out.mode = address_mode::cluster;
     } else {
         out.seeds.clear(); // a standalone address has no seeds

@@ -5,10 +5,12 @@
 //   unix://[user:pass@]/path
 //   redis+sentinel://, rediss+sentinel://   [user:pass@]host:port[/db]?sentinel_master_name=M
 //   redis+cluster://[user:pass@]host:port
+//   redis://host1:port1?addr=host2:port2&addr=...   (any non-unix scheme: Cluster seeds)
 // Query parameters: connect_timeout, io_timeout, tls_enabled, force_resp2, replica_client_enabled,
 // addr (repeatable: more sentinels or cluster seeds), sentinel_master_name, sentinel_user,
 // sentinel_password, sentinel_tls_enabled. As in Centrifugo, sentinel_master_name on a plain
-// redis:// address also selects Sentinel mode.
+// redis:// address also selects Sentinel mode, and addr= seeds on a plain address without it
+// select Cluster mode (Centrifugo's client takes several seeds for a Cluster).
 //
 // The config layer may fill the rest afterwards: Centrifugo's `tls` / `sentinel_tls` objects
 // (when enabled, they replace `tls` / `sentinel_tls` here wholesale: a configured TLS setup wins
@@ -71,6 +73,9 @@ struct address {
     tls_options tls;                                 ///< to the data nodes
     bool force_resp2 = false;            ///< accepted for compatibility; Gyre speaks RESP2
     bool replica_client_enabled = false; ///< parsed; replica reads are not implemented
+    /// Cluster mode chosen from addr= seeds on a plain scheme (not redis+cluster://): start-up
+    /// checks that the seeds are Cluster nodes, as Centrifugo's client refuses them otherwise.
+    bool cluster_from_seeds = false;
 
     std::string sentinel_master_name;
     std::string sentinel_user;

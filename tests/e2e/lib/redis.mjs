@@ -41,6 +41,8 @@ export async function startRedis(t, { port, dir, args = [], configFile } = {}) {
     await redis.exitPromise;
   };
   t.after(() => redis.stop());
+  /** The same server again (port, files, arguments), e.g. a cluster node keeping its identity. */
+  redis.restart = () => startRedis(t, { port: p, dir, args, configFile });
   let up = false;
   await waitFor(async () => { up = await ping(p); return up || redis.exited; }, { timeoutMs: 10000, what: 'redis-server to answer PING' });
   if (!up) throw new Error(`redis-server did not start: ${redis.output}`);

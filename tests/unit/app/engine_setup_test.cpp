@@ -50,6 +50,21 @@ TEST(engine_setup, cluster_address_lists_seeds_of_one_cluster) {
     EXPECT_EQ(a[0].seeds[1].port, 7001);
 }
 
+TEST(engine_setup, a_seed_list_address_is_one_cluster_shard) {
+    const auto a = ok(R"({"address": ["redis://127.0.0.1:7000?addr=127.0.0.1:7001"]})");
+    ASSERT_EQ(a.size(), 1U);
+    EXPECT_TRUE(a[0].is_cluster());
+    EXPECT_TRUE(a[0].cluster_from_seeds);
+    ASSERT_EQ(a[0].seeds.size(), 2U);
+    // An entry of cluster_address with its own addr= seeds adds them all.
+    const auto b =
+        ok(R"({"cluster_address": ["10.0.0.1:7000?addr=10.0.0.2:7001", "10.0.0.3:7002"]})");
+    ASSERT_EQ(b.size(), 1U);
+    ASSERT_EQ(b[0].seeds.size(), 3U);
+    EXPECT_EQ(b[0].seeds[1].host, "10.0.0.2");
+    EXPECT_EQ(b[0].seeds[2].port, 7002);
+}
+
 TEST(engine_setup, sentinel_address_needs_a_master_name) {
     EXPECT_EQ(error(R"({"sentinel_address": ["127.0.0.1:26379"]})"),
               "engine.redis.sentinel_master_name: required with sentinel_address");

@@ -173,6 +173,38 @@ TEST(RedisAddress, Cluster) {
     EXPECT_TRUE(parse_ok("redis+cluster://h:7000?tls_enabled=true").tls.enabled);
 }
 
+// Centrifugo's documented seed list: addr= on a plain scheme, no master name: a Cluster.
+TEST(RedisAddress, SeedListOnAPlainSchemeIsACluster) {
+    auto a = parse_ok("redis://u:p@10.0.0.1:7000?addr=10.0.0.2:7001&addr=10.0.0.3");
+    EXPECT_TRUE(a.is_cluster());
+    EXPECT_TRUE(a.cluster_from_seeds);
+    ASSERT_EQ(a.seeds.size(), 3u);
+    EXPECT_EQ(a.seeds[0], (endpoint{"10.0.0.1", 7000}));
+    EXPECT_EQ(a.seeds[1], (endpoint{"10.0.0.2", 7001}));
+    EXPECT_EQ(a.seeds[2], (endpoint{"10.0.0.3", 6379}));
+    EXPECT_EQ(a.host, "10.0.0.1");
+    EXPECT_EQ(a.port, 7000);
+    EXPECT_EQ(a.user, "u");
+    EXPECT_EQ(a.password, "p");
+    EXPECT_EQ(a.describe(), "cluster 10.0.0.1:7000,10.0.0.2:7001,10.0.0.3:6379");
+
+    auto tls = parse_ok("rediss://h1:1?addr=h2:2&replica_client_enabled=true");
+    EXPECT_TRUE(tls.is_cluster());
+    EXPECT_TRUE(tls.tls.enabled);
+    EXPECT_TRUE(tls.replica_client_enabled);
+    EXPECT_TRUE(parse_ok("tcp://h1:1?addr=h2:2").is_cluster());
+    // The same seed twice is still a seed list.
+    EXPECT_TRUE(parse_ok("redis://127.0.0.1:7000?addr=127.0.0.1:7000").is_cluster());
+
+    // With a master name the seeds are Sentinels; redis+cluster:// is not "from seeds".
+    EXPECT_TRUE(parse_ok("redis://h1:1?addr=h2:2&sentinel_master_name=m").is_sentinel());
+    EXPECT_FALSE(parse_ok("redis+cluster://h1:1?addr=h2:2").cluster_from_seeds);
+    // Without addr= a plain address stays one server.
+    auto one = parse_ok("redis://h1:1");
+    EXPECT_FALSE(one.is_cluster());
+    EXPECT_TRUE(one.seeds.empty());
+}
+
 TEST(RedisAddress, SentinelAndClusterErrors) {
     EXPECT_NE(parse_error("redis+sentinel://h:26379").find("needs sentinel_master_name"),
               std::string::npos);
@@ -182,7 +214,8 @@ TEST(RedisAddress, SentinelAndClusterErrors) {
     EXPECT_NE(parse_error("redis+sentinel://h:26379?sentinel_master_name=m&addr=h2:0")
                   .find("addr \"h2:0\": bad port"),
               std::string::npos);
-    EXPECT_NE(parse_error("redis://h:1?addr=h2:2").find("addr="), std::string::npos);
+    EXPECT_NE(parse_error("unix:///tmp/r.sock?addr=h2:2").find("addr="), std::string::npos);
+    EXPECT_NE(parse_error("redis://h:1/2?addr=h2:2").find("only db 0"), std::string::npos);
     EXPECT_NE(parse_error("redis+cluster://h:7000/3").find("only db 0"), std::string::npos);
     EXPECT_NE(parse_error("redis+cluster://h:7000?sentinel_master_name=m").find("does not go with"),
               std::string::npos);
