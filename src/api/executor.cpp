@@ -5,8 +5,8 @@
 #include "core/log.hpp"
 #include "hub/prepared_push.hpp"
 #include "metrics/catalog.hpp"
-#include "protocol/client/json_codec.hpp"
 #include "session/channel_rules.hpp"
+#include "session/data_format.hpp"
 
 #include <mutex>
 
@@ -25,23 +25,6 @@ reply succeeded(method m) {
     reply r;
     r.kind = m;
     return r;
-}
-
-/// `publication_data_format` of the channel's namespace (Centrifugo's rules): "" rejects empty
-/// data, "json" wants a JSON value, "json_object" a JSON object, "binary" takes anything.
-bool data_fits(std::string_view data, const std::string& format) {
-    if (format == "json") {
-        return protocol::client::json::is_valid_json(data);
-    }
-    if (format == "json_object") {
-        const auto first = data.find_first_not_of(" \t\r\n");
-        return first != std::string_view::npos && data[first] == '{' &&
-               protocol::client::json::is_valid_json(data);
-    }
-    if (format == "binary") {
-        return true;
-    }
-    return !data.empty();
 }
 
 /// `b64` when given (it wins over the raw field), else `raw`; nullopt for bad base64.
@@ -156,7 +139,7 @@ void executor::publish_one(std::size_t shard,
         done(failed(method::publish, errors::unknown_channel));
         return;
     }
-    if (!data_fits(data, opts->publication_data_format)) {
+    if (!session::publication_data_fits(data, opts->publication_data_format)) {
         done(failed(method::publish, errors::bad_request));
         return;
     }

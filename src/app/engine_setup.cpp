@@ -12,6 +12,8 @@
 
 #include <optional>
 
+#include <algorithm>
+
 namespace gyre::app {
 namespace json = boost::json;
 namespace rd = engine::redis;
@@ -109,6 +111,8 @@ void apply_object(const json::object& o, rd::address& a) {
     if (a.sentinel_password.empty()) {
         a.sentinel_password = text(o, "sentinel_password");
     }
+    a.client_name = text(o, "client_name");
+    a.sentinel_client_name = text(o, "sentinel_client_name");
 }
 
 /// "host:port" entries of an explicit cluster/sentinel list as seeds of one address.
@@ -188,6 +192,15 @@ std::variant<std::vector<rd::address>, std::string> redis_addresses(const json::
     }
     for (auto& a : out) {
         apply_object(redis, a);
+    }
+    // Redis refuses CLIENT SETNAME with spaces or special characters: say so now rather than
+    // fail every connection attempt.
+    for (const auto* key : {"client_name", "sentinel_client_name"}) {
+        const auto name = text(redis, key);
+        if (std::any_of(name.begin(), name.end(), [](char ch) { return ch < '!' || ch > '~'; })) {
+            return base + "." + key + ": \"" + name +
+                   "\" (Redis client names take printable ASCII without spaces)";
+        }
     }
     return out;
 }

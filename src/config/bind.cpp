@@ -162,6 +162,30 @@ bool matches(const char* pattern, const std::string& s) {
     return std::regex_match(s, std::regex(pattern));
 }
 
+void validate_data_format(const std::string& f, const std::string& path) {
+    if (f != "" && f != "json" && f != "json_object" && f != "binary") {
+        invalid(path + ": \"" + f + "\" (expected \"\", \"json\", \"json_object\" or \"binary\")");
+    }
+}
+
+/// channel.publication_data_format applies to every namespace that leaves its own empty
+/// (Centrifugo resolves it per channel lookup; the result is the same).
+void inherit_data_format(config& c) {
+    const auto& global = c.channel.publication_data_format;
+    validate_data_format(global, "channel.publication_data_format");
+    if (global.empty()) {
+        return;
+    }
+    if (c.channel.without_namespace.publication_data_format.empty()) {
+        c.channel.without_namespace.publication_data_format = global;
+    }
+    for (auto& ns : c.channel.namespaces) {
+        if (ns.options.publication_data_format.empty()) {
+            ns.options.publication_data_format = global;
+        }
+    }
+}
+
 void validate_channel(const channel_options& o, const std::string& where, duration global_meta) {
     if ((o.history_size == 0) != (o.history_ttl.count() == 0)) {
         invalid(where +
@@ -198,11 +222,7 @@ void validate_channel(const channel_options& o, const std::string& where, durati
                     "\" (expected \"fossil\")");
         }
     }
-    const auto& f = o.publication_data_format;
-    if (f != "" && f != "json" && f != "json_object" && f != "binary") {
-        invalid(where + ".publication_data_format: \"" + f +
-                "\" (expected \"\", \"json\", \"json_object\" or \"binary\")");
-    }
+    validate_data_format(o.publication_data_format, where + ".publication_data_format");
     if (!o.channel_regex.empty()) {
         try {
             std::regex re(o.channel_regex);
@@ -348,6 +368,7 @@ config bind_and_validate(const json::object& t) {
     c.client.expired_close_delay = dur(cl, "expired_close_delay");
     c.client.expired_sub_close_delay = dur(cl, "expired_sub_close_delay");
     c.client.channel_position_check_delay = dur(cl, "channel_position_check_delay");
+    c.client.channel_position_max_time_lag = dur(cl, "channel_position_max_time_lag");
     c.client.stale_close_delay = dur(cl, "stale_close_delay");
     c.client.personal_channel.enabled = flag(cl, "subscribe_to_user_personal_channel.enabled");
     c.client.personal_channel.personal_channel_namespace =
@@ -379,6 +400,8 @@ config bind_and_validate(const json::object& t) {
         c.channel.namespaces.push_back({std::string(o.at("name").as_string()), bind_channel(o)});
     }
     c.channel.history_meta_ttl = dur(ch, "history_meta_ttl");
+    c.channel.publication_data_format = str(ch, "publication_data_format");
+    inherit_data_format(c);
     c.channel.max_length = num(ch, "max_length");
     c.channel.private_prefix = str(ch, "private_prefix");
     c.channel.namespace_boundary = str(ch, "namespace_boundary");

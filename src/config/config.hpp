@@ -124,17 +124,20 @@ struct config {
         duration expired_close_delay = std::chrono::seconds(25);
         duration expired_sub_close_delay = std::chrono::seconds(25);
         duration channel_position_check_delay = std::chrono::seconds(40);
+        duration channel_position_max_time_lag{}; ///< 0 = no lag check
         duration stale_close_delay = std::chrono::seconds(10);
         std::int64_t channel_limit = 128;
         std::int64_t queue_max_size = 1048576;
-        std::int64_t max_messages_in_frame = 0; ///< 0 = no limit
-        duration presence_update_interval = std::chrono::seconds(27);
+        std::int64_t max_messages_in_frame = 0;                       ///< 0 = no limit
+        duration presence_update_interval = std::chrono::seconds(27); ///< 0 = 25 s
         std::int64_t connection_limit = 0;
         std::int64_t user_connection_limit = 0;
         bool connect_include_server_time = false;
         std::int64_t history_max_publication_limit = 300;
         std::int64_t recovery_max_publication_limit = 300;
         bool insecure_skip_token_signature_verify = false;
+        /// The connection request header that names the user a gateway authenticated (no
+        /// token, no connect proxy, no anonymous access); "" = off.
         std::string user_id_http_header;
         bool insecure = false;
 
@@ -154,6 +157,8 @@ struct config {
         channel_options without_namespace;
         std::vector<namespace_options> namespaces;
         duration history_meta_ttl = std::chrono::hours(720);
+        /// The default of namespaces whose own publication_data_format is "".
+        std::string publication_data_format;
         std::int64_t max_length = 255;
         std::string private_prefix = "$";
         std::string namespace_boundary = ":";

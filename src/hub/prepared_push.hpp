@@ -9,6 +9,8 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -30,10 +32,17 @@ class prepared_push {
 public:
     explicit prepared_push(protocol::client::push p,
                            std::string except_client = {},
-                           std::string epoch = {})
+                           std::string epoch = {},
+                           std::int64_t published_ms = 0)
         : push_(std::move(p))
         , except_client_(std::move(except_client))
-        , epoch_(std::move(epoch)) {}
+        , epoch_(std::move(epoch))
+        , published_ms_(published_ms) {}
+
+    /// When the broker took the publication (Unix ms, 0 = unknown): positioned subscribers
+    /// measure its delivery lag against client.channel_position_max_time_lag. Never encoded
+    /// (Centrifuge keeps a publication's time to itself).
+    std::int64_t published_ms() const noexcept { return published_ms_; }
 
     /// The epoch of the channel stream a publication's offset belongs to ("" without history):
     /// positioned subscribers compare it with theirs. Never encoded.
@@ -64,6 +73,7 @@ private:
     std::string except_client_;
     std::string epoch_;
     std::uint64_t sequence_ = 0;
+    std::int64_t published_ms_ = 0;
     // Double-checked: after the first encode a read is one acquire load. (std::call_once costs
     // a futex syscall per flag on glibc, about 1.3 us here, which dominates small channels.)
     mutable std::array<std::atomic<bool>, wire_count> ready_{};
@@ -72,5 +82,12 @@ private:
 };
 
 using prepared_push_ptr = std::shared_ptr<const prepared_push>;
+
+/// The wall clock in Unix milliseconds, as publications are stamped.
+inline std::int64_t unix_ms_now() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 } // namespace gyre::hub

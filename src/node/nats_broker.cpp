@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace gyre::node {
@@ -429,6 +430,7 @@ private:
         std::string channel(subject.substr(client_prefix_.size()));
         std::string except_client;
         std::string epoch;
+        std::int64_t published_ms = 0;
         pc::push p;
         if (detail::is_gyre_push(payload)) {
             auto decoded = detail::decode_gyre_push(payload, channel);
@@ -446,6 +448,7 @@ private:
             p = std::move(*decoded);
             p.channel = channel;
             if (auto* pub = std::get_if<pc::publication>(&p.body)) {
+                published_ms = std::exchange(pub->time, 0); // for the lag check only
                 if (const auto it = pub->tags.find(std::string(epoch_tag)); it != pub->tags.end()) {
                     if (pub->offset > 0) {
                         epoch = it->second;
@@ -458,7 +461,7 @@ private:
             }
         }
         auto prepared = std::make_shared<hub::prepared_push>(
-            std::move(p), std::move(except_client), std::move(epoch));
+            std::move(p), std::move(except_client), std::move(epoch), published_ms);
         node_.shards()
             .at(node_.home(channel))
             .submit([this, prepared = std::move(prepared)]() mutable {

@@ -63,13 +63,18 @@ public:
                  publish_options options,
                  publish_done done) override {
         const std::string channel = p.channel;
+        // Stamped here, as Centrifuge's memory broker does: the hop to the home shard counts
+        // towards the delivery lag that positioned subscribers check.
+        const auto published_ms = hub::unix_ms_now();
         node_.on_home(channel,
                       [this,
                        origin,
+                       published_ms,
                        p = std::move(p),
                        options = std::move(options),
                        done = std::move(done)]() mutable {
-                          auto result = on_home_publish(std::move(p), std::move(options));
+                          auto result =
+                              on_home_publish(std::move(p), std::move(options), published_ms);
                           if (done) {
                               node_.shards().at(origin).submit(
                                   [done = std::move(done), result]() mutable { done(result); });
@@ -172,7 +177,8 @@ private:
     };
 
     /// Runs on the channel's home shard: dedupe, stamp the offset, keep, fan out.
-    publish_result on_home_publish(protocol::client::push p, publish_options options) {
+    publish_result
+    on_home_publish(protocol::client::push p, publish_options options, std::int64_t published_ms) {
         auto& st = states_[node_.home(p.channel)];
         const auto now = std::chrono::steady_clock::now();
         st.expire_results(now);
@@ -195,14 +201,15 @@ private:
             }
             pub->offset = stream.next_offset(); // before the push is encoded
             prepared = std::make_shared<hub::prepared_push>(
-                std::move(p), options.except_client, stream.epoch());
+                std::move(p), options.except_client, stream.epoch(), published_ms);
             stream.append(prepared, static_cast<std::size_t>(options.history_size));
             stream.items_expire =
                 now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                           options.history_ttl);
             result.offset = stream.top();
         } else {
-            prepared = std::make_shared<hub::prepared_push>(std::move(p), options.except_client);
+            prepared = std::make_shared<hub::prepared_push>(
+                std::move(p), options.except_client, std::string{}, published_ms);
         }
         if (!options.idempotency_key.empty()) {
             st.remember(prepared->channel(), std::move(options.idempotency_key), result, now);

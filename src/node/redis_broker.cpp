@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 namespace gyre::node {
 namespace {
@@ -492,6 +493,9 @@ private:
                          });
             return;
         }
+        // The time travels with the publication (as Centrifuge's does): the receiving nodes
+        // measure the delivery lag from it, and clients never see it.
+        pub->time = hub::unix_ms_now();
         std::string payload;
         pc::protobuf::append_publication(payload, *pub);
         if (!options.history_enabled() && options.idempotency_key.empty()) {
@@ -604,6 +608,7 @@ private:
                             continue;
                         }
                         pub->offset = entry_offset(entry.elements[0].text);
+                        pub->time = 0; // kept for the lag check only, never sent to clients
                         pc::push p;
                         p.channel = channel;
                         p.body = std::move(*pub);
@@ -636,6 +641,7 @@ private:
         p.channel = std::string(name);
         std::string except_client;
         std::string epoch;
+        std::int64_t published_ms = 0;
         if (detail::is_gyre_push(payload)) {
             auto decoded = detail::decode_gyre_push(payload, p.channel);
             if (!decoded) {
@@ -664,10 +670,11 @@ private:
                 return;
             }
             pub->offset = offset;
+            published_ms = std::exchange(pub->time, 0); // for the lag check, not for clients
             p.body = std::move(*pub);
         }
         node_.fan_out(std::make_shared<hub::prepared_push>(
-            std::move(p), std::move(except_client), std::move(epoch)));
+            std::move(p), std::move(except_client), std::move(epoch), published_ms));
     }
 
     node& node_;

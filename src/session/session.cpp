@@ -8,7 +8,9 @@
 #include "protocol/client/protobuf_codec.hpp"
 #include "session/channel_rules.hpp"
 #include "session/claims.hpp"
+#include "session/data_format.hpp"
 #include "session/position.hpp"
+#include "session/timing_rules.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -29,6 +31,23 @@ std::int64_t unix_now() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+/// client.channel_position_max_time_lag: a publication with an offset that reached this
+/// subscriber later than that after the broker took it leaves the stream untrustworthy.
+bool lags(const config::config& c, const hub::prepared_push& p) {
+    const auto max = c.client.channel_position_max_time_lag;
+    return max.count() > 0 && p.published_ms() > 0 &&
+           position_lag_exceeded(p.published_ms(), hub::unix_ms_now(), max);
+}
+
+bool any_lags(const config::config& c, const std::vector<hub::prepared_push_ptr>& pushes) {
+    if (c.client.channel_position_max_time_lag.count() <= 0) {
+        return false;
+    }
+    return std::any_of(pushes.begin(), pushes.end(), [&c](const hub::prepared_push_ptr& p) {
+        return std::get<pc::publication>(p->push().body).offset != 0 && lags(c, *p);
+    });
 }
 
 std::mt19937_64& rng() {
@@ -483,7 +502,11 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
             server_channels.push_back(options);
             server_channels.back().channel = ch;
         }
-    } else if (!c.client.insecure && !c.client.allow_anonymous_connect_without_token) {
+    } else if (c.client.insecure || c.client.allow_anonymous_connect_without_token) {
+        // Anonymous. As in Centrifugo, this wins over client.user_id_http_header.
+    } else if (!transport_.header_user().empty()) {
+        user_ = transport_.header_user(); // a gateway in front authenticated the connection
+    } else {
         close(disc::bad_request); // no credentials and anonymous access not allowed
         return;
     }
@@ -1014,6 +1037,10 @@ bool session::advance_position(const std::string& channel,
                                subscription& sub,
                                const hub::prepared_push_ptr& p) {
     const auto offset = std::get<pc::publication>(p->push().body).offset;
+    if (offset != 0 && lags(cfg(), *p)) {
+        insufficient_state(channel, sub); // Centrifuge: "client insufficient state (lag)"
+        return false;
+    }
     switch (next_position_step(sub.offset, sub.epoch, offset, p->epoch())) {
     case position_step::duplicate:
         return false; // delivered already (in the subscribe reply, or before)
@@ -1085,7 +1112,8 @@ void session::handle_publish(std::uint32_t id, pc::publish_request& req) {
         reply_error(id, errs::unknown_channel.to_error());
         return;
     }
-    if (!is_valid_channel_name(c, *opts, req.channel) || req.data.empty()) {
+    if (!is_valid_channel_name(c, *opts, req.channel) ||
+        !publication_data_fits(req.data, opts->publication_data_format)) {
         reply_error(id, errs::bad_request.to_error());
         return;
     }
@@ -1648,7 +1676,7 @@ void session::deliver_batch(const hub::push_batch& b) {
     // own: not subscribed yet, a cap on messages per frame, or a position that is not simply
     // moving forward.
     if (!sub.ready || cfg().client.max_messages_in_frame > 0 ||
-        (sub.positioned && !advance_position_over(sub, pushes))) {
+        (sub.positioned && (any_lags(cfg(), pushes) || !advance_position_over(sub, pushes)))) {
         for (const auto& p : pushes) {
             deliver(p);
         }
@@ -1786,12 +1814,14 @@ session::clock::time_point session::tick(clock::time_point now) {
     }
     if (ctx_.node().presence_needs_refresh()) {
         // A shared presence store (Redis) forgets entries after presence_ttl: refresh ours
-        // well before, as Centrifuge does every 25 seconds or so.
-        static constexpr auto presence_refresh = std::chrono::seconds(25);
+        // every client.presence_update_interval, the first time at a random point in
+        // [interval/2, interval) as Centrifuge does, so mass reconnects do not refresh at once.
+        const auto interval = presence_update_period(c.client.presence_update_interval);
         if (next_presence_refresh_ == clock::time_point{}) {
-            next_presence_refresh_ = now + presence_refresh;
+            std::uniform_int_distribution<clock::rep> spread(0, (interval / 2).count());
+            next_presence_refresh_ = now + interval / 2 + clock::duration(spread(rng()));
         } else if (now >= next_presence_refresh_) {
-            next_presence_refresh_ = now + presence_refresh;
+            next_presence_refresh_ = now + interval;
             for (const auto& [channel, sub] : subs_) {
                 if (sub.ready && sub.presence) {
                     ctx_.node().presence_add(channel, client_, info_for(sub));

@@ -46,6 +46,13 @@ public:
         return none;
     }
 
+    /// client.user_id_http_header: that header's value in the connection request, the user a
+    /// gateway in front of Gyre authenticated. Empty when not configured or absent.
+    virtual const std::string& header_user() const noexcept {
+        static const std::string none;
+        return none;
+    }
+
     /// Emulation (HTTP-streaming, SSE): the session id that the client's /emulation requests
     /// name, given to it in the connect reply with the node id. Empty for other transports.
     virtual const std::string& emulation_session() const noexcept {

@@ -277,6 +277,17 @@ std::string response_head(stream_kind kind, const stream_request& r, bool protob
     return head;
 }
 
+/// The first value of header `name` (any case), "" when absent.
+std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers,
+                         std::string_view name) {
+    for (const auto& [field, value] : headers) {
+        if (strings::to_lower(field) == strings::to_lower(name)) {
+            return value;
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 std::optional<stream_refusal> check_stream(stream_kind kind, const stream_request& r) {
@@ -330,6 +341,9 @@ void start_stream(
     auto conn = std::make_shared<stream_connection>(ep, shard, fd, kind, protobuf, request.http11);
     if (defer_head) {
         conn->extra_headers_ = request.headers;
+    }
+    if (const auto& name = cfg.client.user_id_http_header; !name.empty()) {
+        conn->header_user_from(header_value(request.request_headers, name));
     }
     if (const auto* backend = ep.ctx->backend(); backend != nullptr) {
         conn->keep_request_headers(request.request_headers, backend->header_names);

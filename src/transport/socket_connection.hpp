@@ -69,6 +69,11 @@ public:
         return request_headers_;
     }
 
+    const std::string& header_user() const noexcept override { return header_user_; }
+
+    /// client.user_id_http_header's value in the connection request ("" when absent).
+    void header_user_from(std::string value) { header_user_ = std::move(value); }
+
     /// Keeps the headers of the connection request that some proxy forwards (`names`,
     /// lower-case; the backend's list, empty when no proxy forwards any).
     template <typename Headers>
@@ -140,6 +145,7 @@ private:
     hub::wire wire_;
     std::shared_ptr<session::session> session_;
     std::vector<std::pair<std::string, std::string>> request_headers_;
+    std::string header_user_;
     std::vector<shared_bytes> batch_;   ///< the session's next frame
     std::vector<shared_bytes> sending_; ///< the frame being written
     std::string control_;               ///< head, control and closing bytes to send

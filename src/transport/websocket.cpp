@@ -338,10 +338,15 @@ bool handshake(const endpoint& ep,
     return true;
 }
 
-/// Keeps the upgrade request's headers that a proxy forwards.
+/// Keeps the upgrade request's headers that a proxy forwards, and the user a gateway named
+/// (client.user_id_http_header).
 void keep_proxy_headers(const endpoint& ep,
+                        std::size_t shard,
                         websocket_connection& conn,
                         const http::request<http::string_body>& request) {
+    if (const auto& name = ep.ctx->current(shard)->cfg->client.user_id_http_header; !name.empty()) {
+        conn.header_user_from(std::string(request[name]));
+    }
     const auto* backend = ep.ctx->backend();
     if (backend == nullptr || backend->header_names.empty()) {
         return;
@@ -400,7 +405,7 @@ void accept_websocket(const endpoint& ep,
     websocket_connection::options o;
     o.message_size_limit = static_cast<std::size_t>(cfg.websocket.message_size_limit);
     auto conn = std::make_shared<websocket_connection>(ep, shard, fd, w, o);
-    keep_proxy_headers(ep, *conn, request);
+    keep_proxy_headers(ep, shard, *conn, request);
     conn->open(std::move(response));
 }
 
@@ -433,7 +438,7 @@ void accept_uni_websocket(const endpoint& ep,
     o.message_size_limit = static_cast<std::size_t>(uni.message_size_limit);
     auto conn =
         std::make_shared<websocket_connection>(ep, shard, fd, hub::wire::json_unidirectional, o);
-    keep_proxy_headers(ep, *conn, request);
+    keep_proxy_headers(ep, shard, *conn, request);
     if (conn->open(std::move(response)) && connect) {
         conn->connect_now(*connect);
     }

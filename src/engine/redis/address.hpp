@@ -71,6 +71,7 @@ struct address {
     std::chrono::milliseconds connect_timeout{1000}; ///< Centrifugo default "1s"
     std::chrono::milliseconds io_timeout{4000};      ///< Centrifugo default "4s"
     tls_options tls;                                 ///< to the data nodes
+    std::string client_name;             ///< CLIENT SETNAME on each connection ("" = none)
     bool force_resp2 = false;            ///< accepted for compatibility; Gyre speaks RESP2
     bool replica_client_enabled = false; ///< parsed; replica reads are not implemented
     /// Cluster mode chosen from addr= seeds on a plain scheme (not redis+cluster://): start-up
@@ -80,6 +81,7 @@ struct address {
     std::string sentinel_master_name;
     std::string sentinel_user;
     std::string sentinel_password;
+    std::string sentinel_client_name; ///< CLIENT SETNAME on connections to the Sentinels
     tls_options sentinel_tls;
     /// Gyre-only: how often a Sentinel-mode link asks where the master is, besides listening
     /// for +switch-master (a missed event must not leave a node deaf, Centrifugo issue #1189).

@@ -345,6 +345,10 @@ void link::on_connected() {
         append_command(handshake, {"SELECT", std::to_string(address_.db)});
         handshake_.push_back(handshake_step::select);
     }
+    if (!address_.client_name.empty()) {
+        append_command(handshake, {"CLIENT", "SETNAME", address_.client_name});
+        handshake_.push_back(handshake_step::setname);
+    }
     if (sentinel_) {
         // A Sentinel may answer with a master that was just demoted; only a master will do.
         append_command(handshake, {"ROLE"});
@@ -384,7 +388,7 @@ void link::handle_handshake_reply(const reply& r) {
     const auto step = handshake_.front();
     handshake_.pop_front();
     if (r.is_error()) {
-        static constexpr const char* names[] = {"AUTH", "SELECT", "ROLE"};
+        static constexpr const char* names[] = {"AUTH", "SELECT", "CLIENT SETNAME", "ROLE"};
         fail(fmt::format("{} failed: {}", names[static_cast<int>(step)], r.text));
         return;
     }

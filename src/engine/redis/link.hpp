@@ -93,7 +93,7 @@ protected:
 
 private:
     using tls_stream = boost::asio::ssl::stream<boost::asio::generic::stream_protocol::socket&>;
-    enum class handshake_step { auth, select, role };
+    enum class handshake_step { auth, select, setname, role };
 
     void set_state(link_state s);
     void connect();

@@ -46,6 +46,7 @@ address sentinel_watch::sentinel_address(const endpoint& at) const {
     a.port = at.port;
     a.user = target_.sentinel_user;
     a.password = target_.sentinel_password;
+    a.client_name = target_.sentinel_client_name;
     a.tls = target_.sentinel_tls;
     a.connect_timeout = target_.connect_timeout;
     a.io_timeout = target_.io_timeout;

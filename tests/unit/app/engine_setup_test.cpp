@@ -100,5 +100,21 @@ TEST(engine_setup, errors_name_the_key) {
               0U);
 }
 
+TEST(engine_setup, client_names_reach_every_address) {
+    const auto a = ok(R"({"address": ["127.0.0.1:7001", "127.0.0.1:7002"],
+                          "client_name": "gyre-eu1"})");
+    ASSERT_EQ(a.size(), 2U);
+    EXPECT_EQ(a[0].client_name, "gyre-eu1");
+    EXPECT_EQ(a[1].client_name, "gyre-eu1");
+    const auto s = ok(R"({"sentinel_address": ["127.0.0.1:26379"], "sentinel_master_name": "m",
+                          "client_name": "data", "sentinel_client_name": "watch"})");
+    ASSERT_EQ(s.size(), 1U);
+    EXPECT_EQ(s[0].client_name, "data");
+    EXPECT_EQ(s[0].sentinel_client_name, "watch");
+    EXPECT_EQ(error(R"({"address": ["127.0.0.1:7001"], "client_name": "two words"})"),
+              "engine.redis.client_name: \"two words\" (Redis client names take printable ASCII "
+              "without spaces)");
+}
+
 } // namespace
 } // namespace gyre::app

@@ -615,3 +615,33 @@ TEST(config_transports, bad_transform_names_its_key) {
 
 } // namespace
 } // namespace gyre::config
+
+namespace gyre::config {
+namespace {
+
+TEST(config_small_keys, global_publication_data_format_fills_namespaces_that_leave_it_empty) {
+    const auto r = load_text("f.json", R"({"channel":{"publication_data_format":"json_object",
+        "namespaces":[{"name":"bin","publication_data_format":"binary"},{"name":"plain"}]}})");
+    EXPECT_EQ(r.cfg.channel.publication_data_format, "json_object");
+    EXPECT_EQ(r.cfg.channel.without_namespace.publication_data_format, "json_object");
+    EXPECT_EQ(r.cfg.find_namespace("bin")->publication_data_format, "binary");
+    EXPECT_EQ(r.cfg.find_namespace("plain")->publication_data_format, "json_object");
+    EXPECT_EQ(error_of("f.json", R"({"channel":{"publication_data_format":"xml"}})"),
+              "invalid config: channel.publication_data_format: \"xml\" (expected \"\", \"json\", "
+              "\"json_object\" or \"binary\")");
+}
+
+TEST(config_small_keys, client_timing_and_header_keys_are_bound) {
+    const auto d = load_text("d.json", "{}");
+    EXPECT_EQ(d.cfg.client.presence_update_interval, std::chrono::seconds(27));
+    EXPECT_EQ(d.cfg.client.channel_position_max_time_lag, std::chrono::nanoseconds(0));
+    EXPECT_EQ(d.cfg.client.user_id_http_header, "");
+    const auto r = load_text("c.json", R"({"client":{"presence_update_interval":"500ms",
+        "channel_position_max_time_lag":"300ms","user_id_http_header":"X-User-Id"}})");
+    EXPECT_EQ(r.cfg.client.presence_update_interval, std::chrono::milliseconds(500));
+    EXPECT_EQ(r.cfg.client.channel_position_max_time_lag, std::chrono::milliseconds(300));
+    EXPECT_EQ(r.cfg.client.user_id_http_header, "X-User-Id");
+}
+
+} // namespace
+} // namespace gyre::config

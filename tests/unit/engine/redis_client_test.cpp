@@ -260,4 +260,31 @@ TEST_F(RedisClient, AuthWithPasswordAndDb) {
     EXPECT_NE(noauth.value.text.find("NOAUTH"), std::string::npos);
 }
 
+TEST_F(RedisClient, ClientNameIsSetOnCommandAndSubscriberConnections) {
+    start_server();
+    auto named = local(port_);
+    named.client_name = "gyre-unit";
+    auto conn = track(connection::create(context_, named));
+    auto info = run_command(*conn, {"CLIENT", "GETNAME"});
+    ASSERT_TRUE(info.ok());
+    EXPECT_EQ(info.value.text, "gyre-unit");
+
+    auto sub = track(subscriber::create(context_, named));
+    ASSERT_TRUE(run_until(
+        context_, [&] { return sub->state() == link_state::connected; }, 5s));
+    sub->subscribe({"names"});
+    ASSERT_TRUE(run_until(
+        context_, [&] { return sub->confirmed_count() == 1; }, 5s));
+    auto list = run_command(*conn, {"CLIENT", "LIST"});
+    ASSERT_TRUE(list.ok());
+    // Both connections carry the name; the subscriber is the one subscribed to a channel.
+    EXPECT_NE(list.value.text.find("name=gyre-unit"), std::string::npos) << list.value.text;
+    std::size_t named_count = 0;
+    for (auto at = list.value.text.find("name=gyre-unit"); at != std::string::npos;
+         at = list.value.text.find("name=gyre-unit", at + 1)) {
+        ++named_count;
+    }
+    EXPECT_EQ(named_count, 2U) << list.value.text;
+}
+
 } // namespace

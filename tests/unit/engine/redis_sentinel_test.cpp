@@ -111,6 +111,8 @@ protected:
         auto a = std::get<address>(parsed);
         // Only the +switch-master event can move the links within the test's deadline.
         a.sentinel_check_interval = 60s;
+        a.client_name = "gyre-data";
+        a.sentinel_client_name = "gyre-watch";
         return a;
     }
 
@@ -130,6 +132,12 @@ TEST_F(RedisSentinel, FollowsTheMasterThroughAFailover) {
     auto set = run_command(*c, {"SET", "where", "before"});
     ASSERT_TRUE(set.ok()) << set.failure;
     EXPECT_EQ(c->current_endpoint().port, master_port_);
+    // client_name names the data connections, sentinel_client_name those to the Sentinels.
+    const auto names = [this](std::uint16_t port) {
+        return run_command(*direct(port), {"CLIENT", "LIST"}).value.text;
+    };
+    EXPECT_NE(names(master_port_).find(" name=gyre-data "), std::string::npos);
+    EXPECT_NE(names(sentinel_port_).find(" name=gyre-watch "), std::string::npos);
 
     auto sub = track(subscriber::create(context_, via_sentinel()));
     std::vector<std::string> messages;
