@@ -151,6 +151,35 @@ describe('channels asked for in the connect request (`subs`)', () => {
     await eventually(() => peer.messages.some((m) => m.push?.channel === 'news'), { what: 'publication on news' });
   });
 
+  test('centrifuge-js keeps and recovers a server-side subscription its new token no longer lists (JSON and Protobuf)', async (t) => {
+    // The SDK sends its recoverable server-side channels in `subs` when it reconnects; one the
+    // client may subscribe to itself stays, recovered from the position it sent.
+    const { port } = await startApiServer(t, { channel });
+    for (const protobuf of [false, true]) {
+      const ch = `hist:${protobuf ? 'pb' : 'json'}`;
+      const c = client(t, port, { protobuf, token: userToken('u5', { channels: [ch] }) });
+      const events = [];
+      c.on('subscribed', (ctx) => events.push(['subscribed', ctx.channel, ctx.recovered ?? false]));
+      c.on('unsubscribed', (ctx) => events.push(['unsubscribed', ctx.channel]));
+      c.on('publication', (ctx) => events.push(['publication', ctx.channel, ctx.offset]));
+      await connected(c);
+      assert.deepEqual(events, [['subscribed', ch, false]]);
+      await api(port, 'publish', { channel: ch, data: { n: 1 } });
+      await eventually(() => events.length === 2, { what: 'the first publication' });
+      // Dropped by the server (a code that reconnects), with a token that lists no channel.
+      c.setToken(userToken('u5'));
+      const back = once(c, 'connected');
+      const r = await api(port, 'disconnect', { user: 'u5', disconnect: { code: 4000, reason: 'move' } });
+      assert.equal(r.json?.error, undefined, r.text);
+      await eventually(() => c.state !== 'connected', { what: 'the disconnect' });
+      await api(port, 'publish', { channel: ch, data: { n: 2 } }); // missed while away
+      await back;
+      await eventually(() => events.length === 4, { what: 'resubscribed and recovered' });
+      assert.deepEqual(events.slice(2), [['subscribed', ch, true], ['publication', ch, 2]], JSON.stringify(events));
+      c.disconnect();
+    }
+  });
+
   test('a channel of an unknown namespace is a bad request (3501)', async (t) => {
     const { port } = await startApiServer(t, { ...transports, channel });
     const { stream } = await openStream(t, `${base(port)}/connection/uni_http_stream`,
