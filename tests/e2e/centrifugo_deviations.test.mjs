@@ -94,6 +94,22 @@ describe('a publication that is not JSON', () => {
     assert.deepEqual(closed, { code: 3506, reason: 'inappropriate protocol' });
     assert.ok(!peer.messages.some((m) => m.push), `no push: ${JSON.stringify(peer.messages)}`);
   });
+
+  test('a history reply holding such data closes a JSON client with 3506 instead of sending nothing', async (t) => {
+    const { port } = await startApiServer(t, { channel: { namespaces: [
+      { name: 'hist', allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_client: true, history_size: 5, history_ttl: '60s' },
+    ] } });
+    const pb = client(t, port, { protobuf: true, token: userToken('pb') });
+    await connected(pb);
+    await pb.publish('hist:b', new Uint8Array([0xc3, 0x28]));
+    assert.equal((await pb.history('hist:b', { limit: 5 })).publications.length, 1, 'Protobuf reads it');
+    const peer = await rawPeer(t, port);
+    peer.send({ id: 1, connect: { token: userToken('raw') } });
+    await eventually(() => peer.messages.some((m) => m.id === 1), { what: 'connected' });
+    peer.send({ id: 2, history: { channel: 'hist:b', limit: 5 } });
+    assert.deepEqual(await peer.waitClose(), { code: 3506, reason: 'inappropriate protocol' });
+    assert.ok(!peer.messages.some((m) => m.id === 2), JSON.stringify(peer.messages));
+  });
 });
 
 describe('channels asked for in the connect request (`subs`)', () => {
