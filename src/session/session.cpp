@@ -1637,6 +1637,7 @@ void session::deliver(const hub::prepared_push_ptr& p) {
         counters_.count_sent(frame_of(kind), frame.size());
         enqueue(frame);
     } else if (p->encode_failed(wire_)) {
+        flush();                             // what came before still leaves, ahead of the close
         close(disc::inappropriate_protocol); // binary data for a JSON client
     }
 }
@@ -1663,6 +1664,7 @@ void session::deliver_batch(const hub::push_batch& b) {
     }
     const auto& frame = b.frames(wire_);
     if (b.encode_failed(wire_)) {
+        flush();
         close(disc::inappropriate_protocol); // binary data for a JSON client
         return;
     }

@@ -61,8 +61,8 @@ describe('a publication that is not JSON', () => {
     // JSON data first (everyone gets it), then bytes that are not JSON.
     const enc = new TextEncoder();
     await pbSub.publish(enc.encode('{"n":1}'));
-    // Messages queued for a client that is being closed are dropped, so the first publication
-    // must have arrived before the second can close the JSON subscribers.
+    // A close drops what is still queued behind a write in progress (as every close does), so
+    // the first publication must have arrived before the second closes the JSON subscribers.
     await eventually(() => jsonClients.every(({ pubs }) => pubs.length === 1), { what: 'the JSON publication everywhere' });
     const binary = new Uint8Array([0xff, 0x00, 0xfe, 0x7b]);
     await pbSub.publish(binary);
