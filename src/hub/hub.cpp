@@ -32,6 +32,7 @@ const shared_bytes& push_batch::frames(wire w) const {
         for (const auto& p : pushes_) {
             const auto& f = p->frame(w);
             if (f.empty()) {
+                failed_[i] = failed_[i] || p->encode_failed(w);
                 continue;
             }
             if (is_json(w) && !joined.empty()) {

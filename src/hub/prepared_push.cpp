@@ -19,12 +19,13 @@ const shared_bytes& prepared_push::frame(wire w) const {
         namespace pc = protocol::client;
         std::string out;
         if (is_json(w)) {
-            // Payloads were validated when decoded; should encoding still fail, the frame
-            // stays empty and subscribers skip it rather than corrupt their stream.
+            // Data that is not JSON (from a Protobuf publisher) cannot be framed as JSON: the
+            // frame stays empty and encode_failed() tells JSON subscribers to disconnect.
             const auto form =
                 w == wire::json ? pc::push_form::bidirectional : pc::push_form::unidirectional;
             if (!pc::json::append_push(out, push_, form)) {
                 out.clear();
+                failed_[i] = true;
             }
         } else {
             pc::protobuf::append_push(

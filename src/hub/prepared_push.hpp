@@ -68,6 +68,15 @@ public:
     /// The encoded Reply carrying this push. Thread-safe; encodes at most once per format.
     const shared_bytes& frame(wire w) const;
 
+    /// After frame(w) came back empty: true when the push cannot be written in format `w` (a
+    /// JSON frame of data that is not JSON, published by a Protobuf client). Decided once per
+    /// push, by that one encode; JSON subscribers are then disconnected with 3506, as
+    /// centrifuge's hub does.
+    bool encode_failed(wire w) const noexcept {
+        const auto i = static_cast<std::size_t>(w);
+        return ready_[i].load(std::memory_order_acquire) && failed_[i];
+    }
+
 private:
     protocol::client::push push_;
     std::string except_client_;
@@ -79,6 +88,7 @@ private:
     mutable std::array<std::atomic<bool>, wire_count> ready_{};
     mutable std::mutex encode_mutex_;
     mutable std::array<shared_bytes, wire_count> frames_;
+    mutable std::array<bool, wire_count> failed_{}; ///< written before ready_, read after it
 };
 
 using prepared_push_ptr = std::shared_ptr<const prepared_push>;

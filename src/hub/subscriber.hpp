@@ -19,11 +19,19 @@ public:
     /// frames (already length-prefixed) back to back. Joined on first request, once per format.
     const shared_bytes& frames(wire w) const;
 
+    /// After frames(w): true when a push of the batch cannot be written in format `w` (see
+    /// prepared_push::encode_failed); frames(w) leaves such pushes out.
+    bool encode_failed(wire w) const noexcept {
+        const auto i = static_cast<std::size_t>(w);
+        return pushes_.size() == 1 ? pushes_.front()->encode_failed(w) : failed_[i];
+    }
+
 private:
     friend class hub;
     std::vector<prepared_push_ptr> pushes_;
     mutable std::array<shared_bytes, wire_count> joined_{};
     mutable std::array<bool, wire_count> built_{};
+    mutable std::array<bool, wire_count> failed_{};
 };
 
 class subscriber {

@@ -94,7 +94,7 @@ public:
     /// Presence kept by the broker for every node (Redis); false: the node keeps it in memory
     /// and the presence calls below are never made.
     /// Any thread: false while the broker cannot reach its backend (every connection of a
-    /// distributed broker must be up); /health answers 503 then.
+    /// distributed broker must be up). Not used by /health, which is liveness only.
     virtual bool healthy() const noexcept { return true; }
 
     /// False when a publication can be lost on its way to this node (PUB/SUB between nodes):

@@ -198,7 +198,7 @@ public:
 
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
-    /// /health answers 503 while libnats is reconnecting.
+    /// False while libnats is reconnecting.
     bool healthy() const noexcept override {
         return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
     }

@@ -1,11 +1,11 @@
 #include "server/admin_routes.hpp"
 
 #include "auth/admin_token.hpp"
-#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "server/api_routes.hpp"
 #include "server/static_files.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace gyre::server {
@@ -41,19 +41,32 @@ http_response init(const admin_options& o, const http_request& req) {
                                    (authorized(o, req) ? "true" : "false") + "}");
 }
 
-http_response login(const admin_options& o, const http_request& req) {
+http_response throttled(std::chrono::milliseconds wait) {
+    auto resp = json_error(429, "too many failed attempts");
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(wait).count();
+    resp.headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(seconds, 1)));
+    return resp;
+}
+
+http_response login(const admin_options& o, login_throttle& throttle, const http_request& req) {
     if (req.method != "POST") {
         return json_error(405, "method not allowed");
     }
     if (o.insecure) {
         return http_response::json(200, R"({"token":"insecure"})");
     }
+    // A throttled address is refused before its password is looked at.
+    const auto now = login_throttle::clock::now();
+    if (const auto wait = throttle.wait(req.remote_address, now); wait.count() > 0) {
+        return throttled(wait);
+    }
     // The UI posts a form; the password is compared in constant time.
     const auto password = strings::query_param(req.body, "password");
     if (!password || o.password.empty() || !strings::constant_time_equal(*password, o.password)) {
-        GYRE_LOG_WARN("admin login refused remote={}", req.remote_address);
-        return json_error(401, "wrong password");
+        (void)throttle.failed(req.remote_address, now); // logs at a bounded rate
+        return json_error(400, "wrong password");       // Centrifugo's status
     }
+    throttle.succeeded(req.remote_address);
     return http_response::json(
         200, "{\"token\":\"" + auth::issue_admin_token(o.secret, unix_now()) + "\"}");
 }
@@ -62,12 +75,14 @@ http_response login(const admin_options& o, const http_request& req) {
 
 void add_admin_routes(router& r, std::shared_ptr<api::executor> exec, admin_options opts) {
     auto o = std::make_shared<const admin_options>(std::move(opts));
+    auto throttle = std::make_shared<login_throttle>(o->throttle);
     std::string base = o->prefix;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
     }
     r.add_sync(base + "/admin/init", [o](const http_request& req) { return init(*o, req); });
-    r.add_sync(base + "/admin/auth", [o](const http_request& req) { return login(*o, req); });
+    r.add_sync(base + "/admin/auth",
+               [o, throttle](const http_request& req) { return login(*o, *throttle, req); });
     r.add(base + "/admin/api", [o, exec](const http_request& req, responder done) {
         if (req.method != "POST") {
             done(json_error(405, "method not allowed"));

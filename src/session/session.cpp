@@ -8,6 +8,7 @@
 #include "protocol/client/protobuf_codec.hpp"
 #include "session/channel_rules.hpp"
 #include "session/claims.hpp"
+#include "session/connect_channels.hpp"
 #include "session/data_format.hpp"
 #include "session/position.hpp"
 #include "session/timing_rules.hpp"
@@ -392,6 +393,13 @@ std::variant<proxy::client*, session::error_info>
 session::rpc_proxy_for(const std::string& method) const {
     const auto* backend = ctx_.backend();
     const auto& rpc = cfg().tree.at("rpc").as_object();
+    if (backend == nullptr || backend->rpc.empty()) {
+        // As Centrifugo: no RPC proxy and no rpc.ping means no RPC handler at all (108);
+        // with the ping handler alone, any other method is not found (104).
+        return rpc.at("ping").as_object().at("enabled").as_bool()
+                   ? errs::method_not_found.to_error()
+                   : errs::not_available.to_error();
+    }
     const std::string boundary(rpc.at("namespace_boundary").as_string());
     const boost::json::object* ns = &rpc.at("without_namespace").as_object();
     if (const auto at = boundary.empty() ? std::string::npos : method.find(boundary);
@@ -407,9 +415,8 @@ session::rpc_proxy_for(const std::string& method) const {
             return errs::method_not_found.to_error();
         }
     }
-    if (!ns->at("proxy_enabled").as_bool() || backend == nullptr) {
-        return backend == nullptr || backend->rpc.empty() ? errs::method_not_found.to_error()
-                                                          : errs::not_available.to_error();
+    if (!ns->at("proxy_enabled").as_bool()) {
+        return errs::not_available.to_error();
     }
     auto* p = proxies::find(backend->rpc, std::string(ns->at("proxy_name").as_string()));
     if (p == nullptr) {
@@ -437,7 +444,8 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
     const auto settings = ctx_.current(shard_);
     const auto& c = *settings->cfg;
     std::vector<server_subscription> server_channels;
-    std::string connect_data; ///< the connect proxy's data for the client
+    std::string connect_data;   ///< the connect proxy's data for the client
+    bool backend_chose = false; ///< the connect proxy saw `subs` and picked the channels
     if (!req.token.empty()) {
         const auto maybe_verified = verify_token(false, req.token);
         if (!maybe_verified) {
@@ -489,6 +497,7 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
         if (proxy_refused(id, *answer)) {
             return;
         }
+        backend_chose = true;
         const auto& granted = std::get<proxy::connect_result>(std::get<proxy::result>(*answer));
         user_ = granted.user;
         conn_info_ = granted.info;
@@ -528,6 +537,16 @@ void session::handle_connect(std::uint32_t id, pc::connect_request& req) {
         std::string personal = ns.empty() ? std::string{} : ns + c.channel.namespace_boundary;
         personal += c.channel.user_boundary + user_;
         server_channels.push_back(server_subscription{std::move(personal), {}, {}, {}});
+    }
+    if (!backend_chose) { // channels the client asks for and may subscribe to itself
+        auto asked = grant_connect_channels(c, req.subs, user_);
+        if (asked.unknown_namespace) {
+            close(disc::bad_request);
+            return;
+        }
+        for (auto& ch : asked.granted) {
+            server_channels.push_back(server_subscription{std::move(ch), {}, {}, {}});
+        }
     }
     std::set<std::string> seen;
     std::erase_if(server_channels, [&seen](const server_subscription& s) {
@@ -1505,7 +1524,10 @@ void session::reply(pc::reply r) {
     }
     std::string out;
     if (wire_ == hub::wire::json) {
-        (void)pc::json::append_reply(out, r);
+        if (!pc::json::append_reply(out, r)) {
+            close(disc::inappropriate_protocol); // e.g. history of binary publications
+            return;
+        }
     } else {
         pc::protobuf::append_reply(out, r, pc::protobuf::framing::delimited);
     }
@@ -1659,6 +1681,9 @@ void session::deliver(const hub::prepared_push_ptr& p) {
     if (const auto& frame = p->frame(wire_); !frame.empty()) {
         counters_.count_sent(frame_of(kind), frame.size());
         enqueue(frame);
+    } else if (p->encode_failed(wire_)) {
+        flush();                             // what came before still leaves, ahead of the close
+        close(disc::inappropriate_protocol); // binary data for a JSON client
     }
 }
 
@@ -1682,7 +1707,13 @@ void session::deliver_batch(const hub::push_batch& b) {
         }
         return;
     }
-    if (const auto& frame = b.frames(wire_); !frame.empty()) {
+    const auto& frame = b.frames(wire_);
+    if (b.encode_failed(wire_)) {
+        flush();
+        close(disc::inappropriate_protocol); // binary data for a JSON client
+        return;
+    }
+    if (!frame.empty()) {
         counters_.count_sent(metrics::frame::push_publication, frame.size(), pushes.size());
         enqueue(frame);
     }

@@ -67,8 +67,8 @@ for (const protobuf of [false, true]) {
     assert.deepEqual(hist.publications.map((p) => decode(p.data)), [{ from: 'client', n: 1 }, { from: 'api', n: 2 }]);
     assert.ok(hist.epoch, 'history epoch');
 
-    // An error reply travels back over the stream too (no RPC handler in Centrifugo OSS: 104).
-    await assert.rejects(c.rpc('nothing', payload({})), (e) => e.code === 104);
+    // An error reply travels back over the stream too (no RPC proxy and no rpc.ping: 108).
+    await assert.rejects(c.rpc('nothing', payload({})), (e) => e.code === 108); // no RPC handler, as Centrifugo
     assert.equal(c.state, 'connected');
 
     const disconnected = once(c, 'disconnected');

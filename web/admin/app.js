@@ -228,9 +228,14 @@
                 enterApp();
                 return;
             }
-            err.textContent = res.status === 401 || res.status === 400
-                ? 'Wrong password.'
-                : `Sign-in failed (HTTP ${res.status}).`;
+            if (res.status === 429) {
+                const wait = res.headers.get('Retry-After') || '?';
+                err.textContent = `Too many failed attempts: try again in ${wait} s.`;
+            } else {
+                err.textContent = res.status === 401 || res.status === 400
+                    ? 'Wrong password.'
+                    : `Sign-in failed (HTTP ${res.status}).`;
+            }
         } catch (e) {
             err.textContent = `Cannot reach the server (${e.message}).`;
         } finally {

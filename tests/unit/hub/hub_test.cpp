@@ -131,6 +131,60 @@ TEST(hub, broadcast_reaches_each_local_subscriber_of_the_channel_once) {
     EXPECT_TRUE(elsewhere.received().empty());
 }
 
+TEST(prepared_push, data_that_is_not_json_fails_the_json_frames_only) {
+    const auto bad = publication("news", std::string("\xff\x00{", 3));
+    EXPECT_TRUE(bad->frame(wire::json).empty());
+    EXPECT_TRUE(bad->encode_failed(wire::json));
+    EXPECT_TRUE(bad->frame(wire::json_unidirectional).empty());
+    EXPECT_TRUE(bad->encode_failed(wire::json_unidirectional));
+    EXPECT_FALSE(bad->frame(wire::protobuf).empty());
+    EXPECT_FALSE(bad->encode_failed(wire::protobuf));
+    const auto good = publication("news", R"({"n":1})");
+    EXPECT_FALSE(good->frame(wire::json).empty());
+    EXPECT_FALSE(good->encode_failed(wire::json));
+}
+
+/// Records, per batch, its JSON and Protobuf frames' failure flags and the joined JSON frame.
+class flag_subscriber final : public subscriber {
+public:
+    void deliver(const prepared_push_ptr&) override {}
+
+    void deliver_batch(const push_batch& b) override {
+        json = std::string(b.frames(wire::json).view());
+        json_failed = b.encode_failed(wire::json);
+        (void)b.frames(wire::protobuf);
+        protobuf_failed = b.encode_failed(wire::protobuf);
+    }
+
+    std::string json;
+    bool json_failed = false;
+    bool protobuf_failed = true;
+};
+
+TEST(hub_batching, a_batch_with_a_publication_that_is_not_json_says_so) {
+    batching_hub b;
+    flag_subscriber x;
+    flag_subscriber y;
+    b.h.add("news", &x);
+    b.h.add("news", &y);
+    const auto first = publication("news", "1");
+    const auto third = publication("news", "3");
+    b.h.broadcast(first);
+    b.h.broadcast(publication("news", std::string("\x80", 1)));
+    b.h.broadcast(third);
+    b.h.flush_batches();
+    for (const auto* s : {&x, &y}) {
+        EXPECT_TRUE(s->json_failed);
+        EXPECT_FALSE(s->protobuf_failed);
+        EXPECT_EQ(s->json,
+                  std::string(first->frame(wire::json).view()) + "\n" +
+                      std::string(third->frame(wire::json).view()));
+    }
+    b.h.broadcast(publication("news", "4")); // a later batch of valid data is fine
+    b.h.flush_batches();
+    EXPECT_FALSE(x.json_failed);
+}
+
 TEST(hub_batching, publications_of_a_turn_reach_each_subscriber_as_one_message_in_order) {
     batching_hub b;
     recording_subscriber x;

@@ -188,8 +188,10 @@ TEST(AdminAuth, FormEncodingIsDecoded) {
     }
 }
 
-TEST(AdminAuth, WrongPasswordIs401WithoutAToken) {
-    const auto r = make_router(options());
+TEST(AdminAuth, WrongPasswordIs400WithoutAToken) {
+    auto o = options();
+    o.throttle.free_failures = 100; // every form below from one address
+    const auto r = make_router(std::move(o));
     for (const char* form : {"password=wrong",
                              "password=p@ss+word+1", // '+' decodes to a space, not a plus
                              "password=p%40ss+word%2B",
@@ -201,7 +203,7 @@ TEST(AdminAuth, WrongPasswordIs401WithoutAToken) {
                              "",
                              "{\"password\":\"p@ss word+1\"}"}) {
         const auto resp = login(r, form);
-        EXPECT_EQ(resp.status, 401U) << form;
+        EXPECT_EQ(resp.status, 400U) << form;
         EXPECT_EQ(resp.content_type, "application/json");
         EXPECT_EQ(resp.body, R"({"error":"wrong password"})") << form;
         EXPECT_EQ(resp.body.find("token"), std::string::npos);
@@ -222,9 +224,24 @@ TEST(AdminAuth, NoConfiguredPasswordRefusesEveryLogin) {
     auto o = options();
     o.password.clear();
     const auto r = make_router(std::move(o));
-    EXPECT_EQ(login(r, "password=").status, 401U);
-    EXPECT_EQ(login(r, "password").status, 401U);
-    EXPECT_EQ(login(r, "password=x").status, 401U);
+    EXPECT_EQ(login(r, "password=").status, 400U);
+    EXPECT_EQ(login(r, "password").status, 400U);
+    EXPECT_EQ(login(r, "password=x").status, 400U);
+}
+
+TEST(AdminAuth, RepeatedFailuresAreThrottledEvenForTheRightPassword) {
+    auto o = options();
+    o.throttle.free_failures = 2;
+    o.throttle.base_delay = std::chrono::seconds(30);
+    const auto r = make_router(std::move(o));
+    EXPECT_EQ(login(r, "password=a").status, 400U);
+    EXPECT_EQ(login(r, "password=b").status, 400U); // the second failure bars the address
+    const auto resp = login(r, "password=p%40ss+word%2B1");
+    EXPECT_EQ(resp.status, 429U);
+    EXPECT_FALSE(token_in(resp.body)) << resp.body;
+    ASSERT_EQ(resp.headers.size(), 1U);
+    EXPECT_EQ(resp.headers[0].first, "Retry-After");
+    EXPECT_EQ(resp.headers[0].second, "30");
 }
 
 TEST(AdminAuth, InsecureGivesThePlaceholderToken) {
