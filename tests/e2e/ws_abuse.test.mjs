@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { freePort, rawRequest, startGyre, tempDir, waitFor, writeJson } from './lib/gyre.mjs';
+import { scrape, sum } from './lib/metrics.mjs';
 
 async function startServer(t, extra = {}) {
   const dir = tempDir(t);
@@ -180,7 +181,7 @@ describe('a peer that never reads', () => {
   });
 
   test('a flood of commands keeps RSS within a few MB and the connection is dropped soon', async (t) => {
-    const { port, server } = await startServer(t, { gyre: { shards: 2 } });
+    const { port, server } = await startServer(t, { gyre: { shards: 2 }, prometheus: { enabled: true } });
     const pid = server.proc.pid;
     const baseline = await warmBaseline(t, port, pid);
     const peer = await rawWebSocket(t, port);
@@ -207,7 +208,20 @@ describe('a peer that never reads', () => {
     // Dropped once a write has waited websocket.write_timeout (1 s), not after the 5 s that a
     // close frame gets to leave.
     assert.ok(peer.ended.at - r.started < 4000, `dropped only after ${peer.ended.at - r.started} ms`);
+    // Counted as Centrifugo counts a write that timed out: disconnect 3009 "write error".
+    await waitFor(async () => sum(await scrape(port), 'centrifugo_client_num_server_disconnects', { code: '3009' }) === 1,
+      { what: 'one 3009 disconnect in the metrics' });
     assert.equal(server.exited, null);
+  });
+
+  test('websocket.write_timeout sets how long a write may wait', async (t) => {
+    const { port, server } = await startServer(t, { websocket: { write_timeout: '3s' } });
+    const peer = await rawWebSocket(t, port);
+    const chunk = Buffer.concat(Array.from({ length: 512 }, () => frame(0x9, crypto.randomBytes(125))));
+    const r = await flood(peer, chunk, server.proc.pid, { ms: 8000, maxBytes: 200 * MB });
+    assert.ok(peer.ended, 'not dropped');
+    const after = peer.ended.at - r.started;
+    assert.ok(after >= 2500 && after < 7000, `dropped after ${after} ms with a 3 s write timeout`);
   });
 });
 
