@@ -459,6 +459,7 @@ config bind_and_validate(const json::object& t) {
     c.uni_websocket.join_push_messages = flag(t, "uni_websocket.join_push_messages");
     c.uni_websocket.disable_closing_handshake = flag(t, "uni_websocket.disable_closing_handshake");
     c.uni_websocket.disable_disconnect_push = flag(t, "uni_websocket.disable_disconnect_push");
+    c.uni_websocket.write_timeout = dur(t, "uni_websocket.write_timeout");
 
     c.health = {flag(t, "health.enabled"), str(t, "health.handler_prefix")};
     c.prometheus = {flag(t, "prometheus.enabled"), str(t, "prometheus.handler_prefix")};

@@ -229,6 +229,7 @@ struct config {
         bool join_push_messages = false;
         bool disable_closing_handshake = false;
         bool disable_disconnect_push = false;
+        duration write_timeout = std::chrono::milliseconds(1000);
     } uni_websocket;
 
     endpoint_options health{false, "/health"};

@@ -37,6 +37,10 @@ struct http_server::state {
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
     std::list<connection> connections; // shard-local; touched only on the shard's thread
     bool closing = false;
+    // Accept failures since the last line about them: one line a second per shard at most,
+    // since running out of descriptors fails every accept until some close.
+    std::uint64_t accept_failures = 0;
+    std::chrono::steady_clock::time_point accept_failure_logged{};
 };
 
 namespace {
@@ -144,6 +148,12 @@ unsigned status_for_read_error(const boost::system::error_code& ec) {
     return 0; // peer went away or timed out: nothing to answer
 }
 
+/// HTTP/1.1 requires exactly one Host header (RFC 9112 §3.2); HTTP/1.0 may omit it.
+bool has_one_host(const http::request<http::string_body>& req) {
+    const auto hosts = req.count(http::field::host);
+    return hosts == 1 || (hosts == 0 && req.version() < 11);
+}
+
 const upgrade_handler* find_upgrade(const upgrade_routes& upgrades, std::string_view target) {
     const auto path = target.substr(0, target.find('?'));
     for (const auto& [p, h] : upgrades) {
@@ -199,6 +209,9 @@ net::awaitable<void> serve_connection(tcp::socket socket,
                 std::tie(read_ec, bytes) =
                     co_await http::async_read(stream, buffer, parser, use_tuple);
             }
+        }
+        if (!read_ec && !has_one_host(parser.get())) {
+            read_ec = http::error::bad_value; // answered 400, as Go's server does
         }
         if (read_ec) {
             if (const unsigned status = status_for_read_error(read_ec); status != 0) {
@@ -294,11 +307,24 @@ net::awaitable<void> accept_loop(tcp::acceptor* acceptor,
                 co_return;
             }
             // Out of descriptors or a transient error: back off instead of spinning.
-            GYRE_LOG_WARN("accept failed error=\"{}\"", ec.message());
+            ++st->accept_failures;
+            if (const auto now = std::chrono::steady_clock::now();
+                now - st->accept_failure_logged >= std::chrono::seconds(1)) {
+                GYRE_LOG_WARN("accept failed error=\"{}\" shard={} failures={}",
+                              ec.message(),
+                              shard,
+                              st->accept_failures);
+                st->accept_failures = 0;
+                st->accept_failure_logged = now;
+            }
             net::steady_timer pause(acceptor->get_executor(), std::chrono::milliseconds(50));
             auto [wait_ec] = co_await pause.async_wait(use_tuple);
             (void)wait_ec;
             continue;
+        }
+        if (st->accept_failures != 0) { // failures not reported yet: say they ended
+            GYRE_LOG_WARN("accepting again shard={} failures={}", shard, st->accept_failures);
+            st->accept_failures = 0;
         }
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);

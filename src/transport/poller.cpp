@@ -109,12 +109,12 @@ poller::token poller::add(int fd, std::shared_ptr<handler> h) {
     return t;
 }
 
-void poller::want_write(int fd, token t, bool on) {
+void poller::watch(int fd, token t, bool read, bool write) {
     if (find(t) == nullptr) {
         return;
     }
     epoll_event ev{};
-    ev.events = read_events | (on ? EPOLLOUT : 0U);
+    ev.events = (read ? read_events : 0U) | (write ? EPOLLOUT : 0U);
     ev.data.u64 = t;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
 }

@@ -43,8 +43,10 @@ public:
     /// Watches `fd` for input and keeps `h` alive until remove(); 0 when epoll refused it.
     token add(int fd, std::shared_ptr<handler> h);
 
-    /// Also (or no longer) reports when `fd` can take more output.
-    void want_write(int fd, token t, bool on);
+    /// Reports when `fd` can take more output (`write`), and whether it has input or was shut
+    /// down by the peer (`read`; off: the peer is not read at all, as backpressure). Errors
+    /// and hang-ups are always reported.
+    void watch(int fd, token t, bool read, bool write);
 
     /// Stops watching `fd` (before it is closed). The handler is released after the current
     /// handler returns, never inside it.

@@ -1,5 +1,6 @@
 #include "transport/socket_connection.hpp"
 
+#include "core/log.hpp"
 #include "session/session.hpp"
 
 #include <boost/asio/post.hpp>
@@ -66,7 +67,7 @@ bool socket_connection::start(std::string head) {
 void socket_connection::on_events(std::uint32_t events) {
     if ((events & EPOLLOUT) != 0 && write_waiting_) {
         write_waiting_ = false;
-        io_.want_write(fd_, token_, false);
+        io_.watch(fd_, token_, true, false); // the peer takes output again: read it again
         send();
     }
     if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0 && !finished_) {
@@ -101,6 +102,9 @@ void socket_connection::defer(unique_function<void()> fn) {
 }
 
 socket_connection::time_point socket_connection::tick(time_point now) {
+    if (write_timed_out(now)) {
+        return time_point::max();
+    }
     // A peer that never reads keeps our closing bytes stuck behind a write, or never answers a
     // close frame: after a grace period drop the TCP connection, so it cannot hold memory.
     if (closing_ && !finished_) {
@@ -108,13 +112,34 @@ socket_connection::time_point socket_connection::tick(time_point now) {
             finish();
             return time_point::max();
         }
-        return close_started_ + close_grace + std::chrono::milliseconds(1);
+        const auto grace_end = close_started_ + close_grace + std::chrono::milliseconds(1);
+        return write_waiting_ ? std::min(grace_end, write_deadline_ + std::chrono::milliseconds(1))
+                              : grace_end;
     }
     auto next = session_ ? session_->tick(now) : time_point::max();
     if (closing_ && !finished_) { // the session closed us during its tick
         next = std::min(next, close_started_ + close_grace + std::chrono::milliseconds(1));
     }
+    if (write_waiting_ && !finished_) {
+        next = std::min(next, write_deadline_ + std::chrono::milliseconds(1));
+    }
     return next;
+}
+
+bool socket_connection::write_timed_out(time_point now) {
+    // A write that the socket has not taken within write_timeout(): the peer does not read.
+    // Nothing more can reach it, so the connection is dropped rather than closed politely.
+    if (!write_waiting_ || finished_ || now < write_deadline_) {
+        return false;
+    }
+    GYRE_LOG_DEBUG("dropping a connection whose write waited over {} ms transport={}",
+                   write_timeout().count(),
+                   name());
+    if (session_) {
+        session_->close(model::disconnects::write_error); // counted like any disconnect
+    }
+    finish();
+    return true;
 }
 
 void socket_connection::shutdown(model::disconnect d) {
@@ -128,6 +153,14 @@ void socket_connection::send_control(std::string_view bytes) {
         return;
     }
     control_ += bytes;
+    send();
+}
+
+void socket_connection::send_pong(std::string_view frame) {
+    if (closing_ || finished_) {
+        return;
+    }
+    pong_.assign(frame); // an unsent pong is replaced, in its own capacity
     send();
 }
 
@@ -167,8 +200,8 @@ void socket_connection::on_readable() {
             if (!consume(buffer.first(static_cast<std::size_t>(n))) || finished_) {
                 return;
             }
-            if (static_cast<std::size_t>(n) < buffer.size()) {
-                return;
+            if (static_cast<std::size_t>(n) < buffer.size() || write_waiting_) {
+                return; // all read, or the peer stopped taking our output: read no more
             }
         } else if (n < 0 && errno == EINTR) {
             continue;
@@ -188,8 +221,8 @@ void socket_connection::send() {
         return;
     }
     for (;;) {
-        if (sending_.empty() && control_sending_.empty()) {
-            if (batch_.empty() && control_.empty()) {
+        if (sending_.empty() && control_sending_.empty() && pong_sending_.empty()) {
+            if (batch_.empty() && control_.empty() && pong_.empty()) {
                 return;
             }
             prepare();
@@ -198,12 +231,16 @@ void socket_connection::send() {
             return; // waiting for writability, or finished
         }
         // Everything prepared has left.
+        write_deadline_ = {};
         const bool had_batch = !sending_.empty();
         sending_.clear();
         if (!control_sending_.empty()) {
             std::string().swap(control_sending_); // a 101 response is ~170 B per idle client
         }
-        if (close_queued_ && !close_sent_ && control_.empty() && batch_.empty()) {
+        if (!pong_sending_.empty()) {
+            std::string().swap(pong_sending_);
+        }
+        if (close_queued_ && !close_sent_ && control_.empty() && batch_.empty() && pong_.empty()) {
             close_sent_ = true;
             if (peer_closed_ || !awaits_peer_close()) {
                 finish();
@@ -232,6 +269,10 @@ void socket_connection::prepare() {
         counters_->messages_written->inc(sending_.size());
     } else {
         batch_.clear(); // a batch queued after the close is dropped
+    }
+    if (!pong_.empty()) { // before control_, which may end with the closing bytes
+        pong_sending_.swap(pong_);
+        iov.push_back({pong_sending_.data(), pong_sending_.size()});
     }
     if (!control_.empty()) {
         control_sending_.swap(control_);
@@ -304,7 +345,15 @@ void socket_connection::wait_writable() {
         iov_pos_ = 0;
     }
     write_waiting_ = true;
-    io_.want_write(fd_, token_, true);
+    // Backpressure: while the peer does not take our output, read nothing more from it (every
+    // byte read may ask for a reply), so what it sends waits in the kernel, not here.
+    io_.watch(fd_, token_, false, true);
+    if (write_deadline_ == time_point{}) { // the write's first wait starts its clock
+        write_deadline_ = std::chrono::steady_clock::now() + write_timeout();
+        if (session_) {
+            endpoint_.connections->wake(shard_, this, write_deadline_);
+        }
+    }
 }
 
 // ---- closing ---------------------------------------------------------------------------------

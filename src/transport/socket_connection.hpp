@@ -6,6 +6,9 @@
 // them after the write in flight and ends the connection (dropping a peer that never reads
 // after a grace period). Subclasses decide the framing: how a batch becomes iovecs, what
 // incoming bytes mean, which bytes end the connection.
+// Bounds against a peer that does not read: while a write waits for the socket, the peer is not
+// read either (every byte read may ask for output), a write that has waited write_timeout()
+// drops the connection (3009), and a pong replaces the one not sent yet instead of queueing.
 #pragma once
 
 #include "metrics/catalog.hpp"
@@ -110,8 +113,16 @@ protected:
     /// WebSocket waits for the peer's close frame after sending its own; streams do not.
     virtual bool awaits_peer_close() const noexcept { return false; }
 
-    /// Queues control bytes (a pong, a ping) to leave after the current batch.
+    /// How long one write may wait for the socket before the connection is dropped (a peer
+    /// that does not read). One second, as Centrifugo gives its streaming responses.
+    virtual std::chrono::milliseconds write_timeout() const { return std::chrono::seconds(1); }
+
+    /// Queues control bytes (a ping, ...) to leave after the current batch.
     void send_control(std::string_view bytes);
+
+    /// Queues a pong, replacing one still waiting to be sent: RFC 6455 lets an endpoint answer
+    /// only the latest of several pings, so a ping flood holds one pong, not one per ping.
+    void send_pong(std::string_view frame);
 
     /// Starts closing with `last` as the final bytes (idempotent).
     void begin_close(std::string last);
@@ -139,6 +150,7 @@ private:
     void prepare();
     bool flush_iovecs();
     void wait_writable();
+    bool write_timed_out(time_point now);
 
     poller& io_;
     poller::token token_ = 0;
@@ -150,12 +162,15 @@ private:
     std::vector<shared_bytes> sending_; ///< the frame being written
     std::string control_;               ///< head, control and closing bytes to send
     std::string control_sending_;       ///< ... being written
+    std::string pong_;                  ///< the latest pong, not sent yet (see send_pong)
+    std::string pong_sending_;          ///< ... being written
     std::vector<iovec>* iov_ = nullptr; ///< the write's iovecs (shard scratch or pending_iov_)
     std::vector<iovec> pending_iov_;    ///< what the kernel did not take yet
     const metrics::transport_counters* counters_ = nullptr; ///< resolved on the first write
     std::int64_t outbox_counted_ = 0; ///< bytes of ours in gyre_transport_outbox_bytes
     std::size_t iov_pos_ = 0;
     std::chrono::steady_clock::time_point close_started_{};
+    time_point write_deadline_{}; ///< the waiting write's end (set when it first has to wait)
     static constexpr std::chrono::seconds close_grace{5};
     bool write_waiting_ = false;
     bool notifying_ = false;

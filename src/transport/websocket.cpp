@@ -180,7 +180,11 @@ protected:
         }
         if (r.error != 0) {
             GYRE_LOG_DEBUG("websocket protocol violation close_code={}", r.error);
-            begin_close(ws::close_frame(r.error, {}));
+            if (r.peer_closed) {
+                on_peer_close(ws::close_frame(r.error, {})); // nothing more will come
+            } else {
+                begin_close(ws::close_frame(r.error, {}));
+            }
             partial_.clear();
             return !finished();
         }
@@ -218,6 +222,16 @@ protected:
 
     bool awaits_peer_close() const noexcept override { return !drop_after_close_; }
 
+    std::chrono::milliseconds write_timeout() const override {
+        // websocket.write_timeout / uni_websocket.write_timeout; 0 means the default, as in
+        // Centrifugo.
+        const auto& cfg = *endpoint_.ctx->current(shard_)->cfg;
+        const auto t =
+            options_.unidirectional ? cfg.uni_websocket.write_timeout : cfg.websocket.write_timeout;
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t);
+        return ms.count() > 0 ? ms : std::chrono::milliseconds(1000);
+    }
+
 private:
     bool on_event(const ws::event& e) {
         switch (e.what) {
@@ -243,18 +257,22 @@ private:
                 }
             }
             break;
-        case ws::event::kind::ping:
-            send_control(ws::control_frame(ws::opcode::pong, e.payload));
+        case ws::event::kind::ping: {
+            // Framed on the stack: a ping flood costs no allocation per ping.
+            std::array<char, ws::max_header_size + 125> pong{};
+            const auto payload = e.payload.substr(0, 125);
+            const auto n = ws::write_header(ws::opcode::pong, payload.size(), pong.data());
+            std::copy(payload.begin(), payload.end(), pong.data() + n);
+            send_pong(std::string_view(pong.data(), n + payload.size()));
             break;
+        }
         case ws::event::kind::pong:
             awaiting_pong_ = false;
             break;
         case ws::event::kind::close:
-            // Echo the peer's code, then end the connection once it is written.
-            on_peer_close(ws::close_frame(ws::valid_close_code(e.close_code) || e.close_code == 0
-                                              ? e.close_code
-                                              : ws::close_protocol_error,
-                                          {}));
+            // Echo the peer's code (the reader checked it), then end the connection once it is
+            // written.
+            on_peer_close(ws::close_frame(e.close_code, {}));
             break;
         }
         return !finished();

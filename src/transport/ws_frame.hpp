@@ -2,7 +2,8 @@
 // RFC 6455 framing for the server side of a WebSocket, without I/O: the handshake's accept key,
 // server frame headers (never masked) and an incremental reader of client frames (always
 // masked) that unmasks in place, joins fragments, enforces the message size limit and reports
-// protocol violations as the close code to send. The connection (websocket.cpp) owns the socket.
+// protocol violations as the close code to send (a close frame with a code that may not appear on
+// the wire, or a reason that is not UTF-8, is one). The connection (websocket.cpp) owns the socket.
 #pragma once
 
 #include <cstddef>
@@ -27,11 +28,18 @@ inline constexpr std::uint16_t close_normal = 1000;
 inline constexpr std::uint16_t close_protocol_error = 1002;
 inline constexpr std::uint16_t close_too_big = 1009;
 
-/// True for a code a peer may send in a close frame (RFC 6455 §7.4).
+/// True for a code a peer may send in a close frame (RFC 6455 §7.4): the defined codes (1004
+/// is reserved; 1005, 1006 and 1015 only report what happened and never travel), those IANA
+/// added since (1012-1014), and the ranges for libraries and applications (3000-4999). 0-999,
+/// the unassigned 1016-2999 and 5000+ are protocol errors.
 constexpr bool valid_close_code(std::uint16_t code) noexcept {
     return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
            (code >= 3000 && code <= 4999);
 }
+
+/// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+/// above U+10FFFF), as a close frame's reason must be.
+bool valid_utf8(std::string_view text) noexcept;
 
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);
@@ -45,7 +53,8 @@ inline constexpr std::size_t max_header_size = 10;
 /// Writes a final, unmasked frame header for `payload_size` bytes into `out`; returns its size.
 std::size_t write_header(opcode op, std::uint64_t payload_size, char* out) noexcept;
 
-/// A whole close frame: code (omitted when 0) and reason (cut to fit a control frame).
+/// A whole close frame: code (omitted when 0) and reason (cut to fit a control frame, at a
+/// character boundary).
 std::string close_frame(std::uint16_t code, std::string_view reason);
 
 /// A whole control frame (ping/pong) echoing `payload` (at most 125 bytes).
@@ -69,6 +78,7 @@ public:
     struct result {
         std::size_t consumed = 0; ///< bytes of whole frames; the rest is an incomplete frame
         std::uint16_t error = 0;  ///< close code to send for a violation (0: none)
+        bool peer_closed = false; ///< the violation was in the peer's own close frame
     };
 
     /// Reads every whole frame at the start of `data` (unmasking it in place) and calls
@@ -171,6 +181,11 @@ frame_reader::result frame_reader::read(std::span<char> data, OnEvent&& on_event
                     static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                                static_cast<unsigned char>(payload[1]));
                 e.close_reason = bytes.substr(2);
+                if (!valid_close_code(e.close_code) || !valid_utf8(e.close_reason)) {
+                    r.error = close_protocol_error; // the frame is consumed: the peer closed
+                    r.peer_closed = true;
+                    return r;
+                }
             }
             go_on = on_event(static_cast<const event&>(e));
             break;

@@ -421,7 +421,11 @@ describe('metrics configuration', () => {
   });
 
   test('outbox bytes: a client that stops reading holds bytes there until it is dropped', async (t) => {
-    const { port } = await observedServer(t, { client: { queue_max_size: 33554432 } });
+    // A write may wait long here: the default websocket.write_timeout (1 s) would drop the
+    // reader before the bytes are seen.
+    const { port } = await observedServer(t, {
+      client: { queue_max_size: 33554432 }, websocket: { write_timeout: '60s' },
+    });
     const p = await rawClient(t, port, 'slow');
     p.send({ id: 2, subscribe: { channel: 'slowpoke' } });
     await eventually(() => p.messages.some((m) => m.id === 2), { what: 'subscribe reply' });

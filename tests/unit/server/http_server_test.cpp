@@ -100,6 +100,12 @@ TEST(http_server, serves_routes_limits_and_async_handlers_across_shards) {
                   .rfind("HTTP/1.1 431", 0),
               0U);
     EXPECT_EQ(round_trip(port, "NOT HTTP AT ALL\r\n\r\n").rfind("HTTP/1.1 400", 0), 0U);
+    // HTTP/1.1 needs exactly one Host header; HTTP/1.0 may go without.
+    EXPECT_EQ(round_trip(port, "GET /none HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 400", 0), 0U);
+    EXPECT_EQ(round_trip(port, "GET /none HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+                  .rfind("HTTP/1.1 400", 0),
+              0U);
+    EXPECT_EQ(round_trip(port, "GET /none HTTP/1.0\r\n\r\n").find(" 404 "), 8U);
 
     http.shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     EXPECT_EQ(http.active_connections(), 0U);

@@ -151,6 +151,80 @@ TEST(ws_frame, close_frame_reports_the_peer_code) {
     EXPECT_FALSE(valid_close_code(1005)); // reserved: never on the wire
 }
 
+/// A close frame carrying `code` and `reason`.
+std::string close_with(std::uint16_t code, std::string_view reason = {}) {
+    std::string body;
+    body.push_back(static_cast<char>(code >> 8));
+    body.push_back(static_cast<char>(code & 0xFF));
+    body.append(reason);
+    return client_frame(0x88, body);
+}
+
+TEST(ws_frame, close_codes_forbidden_on_the_wire_are_protocol_errors) {
+    // RFC 6455 §7.4: 0-999 unused, 1004 reserved, 1005/1006/1015 never sent, 1016-2999
+    // unassigned (reserved for the protocol), 5000+ undefined.
+    for (const std::uint16_t code : std::initializer_list<std::uint16_t>{
+             0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535}) {
+        frame_reader r(1024);
+        auto bytes = close_with(code);
+        collected c;
+        const auto res = feed(r, bytes, c);
+        EXPECT_EQ(res.error, close_protocol_error) << code;
+        EXPECT_TRUE(res.peer_closed) << code;
+        EXPECT_TRUE(c.kinds.empty()) << code; // never echoed
+        EXPECT_FALSE(valid_close_code(code)) << code;
+    }
+    for (const std::uint16_t code : std::initializer_list<std::uint16_t>{
+             1000, 1001, 1002, 1003, 1007, 1011, 1012, 1014, 3000, 4999}) {
+        frame_reader r(1024);
+        auto bytes = close_with(code, "bye");
+        collected c;
+        EXPECT_EQ(feed(r, bytes, c).error, 0) << code;
+        EXPECT_EQ(c.close_code, code);
+    }
+    // No code at all is a normal close without one.
+    frame_reader r(1024);
+    auto empty = client_frame(0x88, "");
+    collected c;
+    EXPECT_EQ(feed(r, empty, c).error, 0);
+    ASSERT_EQ(c.kinds.size(), 1U);
+    EXPECT_EQ(c.close_code, 0);
+}
+
+TEST(ws_frame, a_close_reason_must_be_utf8) {
+    for (const std::string_view bad : {std::string_view("\xff"),
+                                       std::string_view("\x80"),
+                                       std::string_view("\xc0\xaf"),         // overlong '/'
+                                       std::string_view("\xe0\x80\xaf"),     // overlong
+                                       std::string_view("\xed\xa0\x80"),     // surrogate
+                                       std::string_view("\xf4\x90\x80\x80"), // > U+10FFFF
+                                       std::string_view("ok\xe2\x82")}) {    // truncated
+        EXPECT_FALSE(valid_utf8(bad)) << bad;
+        frame_reader r(1024);
+        auto bytes = close_with(1000, bad);
+        collected c;
+        const auto res = feed(r, bytes, c);
+        EXPECT_EQ(res.error, close_protocol_error);
+        EXPECT_TRUE(res.peer_closed);
+    }
+    for (const std::string_view good : {std::string_view(""),
+                                        std::string_view("bye"),
+                                        std::string_view("h\xc3\xa9llo \xe2\x82\xac"),
+                                        std::string_view("\xf0\x9d\x84\x9e"),
+                                        std::string_view("\xef\xbf\xbf\xf4\x8f\xbf\xbf")}) {
+        EXPECT_TRUE(valid_utf8(good)) << good;
+    }
+}
+
+TEST(ws_frame, a_long_close_reason_is_cut_at_a_character_boundary) {
+    std::string reason(122, 'x');
+    reason += "\xe2\x82\xac\xe2\x82\xac"; // the first euro sign straddles byte 123
+    const auto f = close_frame(4000, reason);
+    const auto body = f.substr(2 + 2);
+    EXPECT_EQ(body, std::string(122, 'x'));
+    EXPECT_TRUE(valid_utf8(body));
+}
+
 TEST(ws_frame, protocol_violations_name_the_close_code) {
     const std::vector<std::pair<std::string, std::string>> cases = {
         {"unmasked frame", std::string("\x81\x02hi", 4)},
