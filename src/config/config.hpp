@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -153,6 +155,9 @@ struct config {
     struct {
         channel_options without_namespace;
         std::vector<namespace_options> namespaces;
+        /// `channels` (Gyre extension): options of exactly named channels, each already laid
+        /// over its namespace's options.
+        std::map<std::string, channel_options, std::less<>> exact;
         duration history_meta_ttl = std::chrono::hours(720);
         std::int64_t max_length = 255;
         std::string private_prefix = "$";
@@ -243,6 +248,9 @@ struct config {
 
     /// Namespace options for `name`, or nullptr when no such namespace exists.
     const channel_options* find_namespace(std::string_view name) const noexcept;
+
+    /// Options of an exactly named channel (`channels`), or nullptr.
+    const channel_options* find_exact_channel(std::string_view channel) const noexcept;
 };
 
 } // namespace gyre::config

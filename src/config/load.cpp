@@ -157,6 +157,37 @@ json::value coerce_object_list(const std::string& schema_path,
     return out;
 }
 
+/// `channels`: each entry is checked as channel options; only the options given are kept, so
+/// that binding can lay them over the channel's namespace.
+void merge_named_channels(json::value& target,
+                          const json::value& raw,
+                          const std::string& path,
+                          std::vector<std::string>& warnings) {
+    const json::value v = maybe_json_text(raw, '{');
+    if (!v.is_object()) {
+        type_error(path, v, "an object of channel name -> channel options");
+    }
+    if (!target.is_object()) {
+        target = json::object{};
+    }
+    for (const auto& kv : v.get_object()) {
+        const std::string where = path + "." + std::string(kv.key());
+        if (!kv.value().is_object()) {
+            type_error(where, kv.value(), "an object of channel options");
+        }
+        json::value& entry = target.get_object()[kv.key()];
+        if (!entry.is_object()) {
+            entry = json::object{};
+        }
+        merge_into(entry.get_object(),
+                   kv.value().get_object(),
+                   channel_options_schema(),
+                   "channel.without_namespace",
+                   where,
+                   warnings);
+    }
+}
+
 void merge_into(json::object& target,
                 const json::object& given,
                 const json::object& schema,
@@ -173,7 +204,9 @@ void merge_into(json::object& target,
             continue;
         }
         const json::value& v = kv.value();
-        if (def->is_object()) {
+        if (is_named_channels_path(schema_path)) {
+            merge_named_channels(target[key], v, path, warnings);
+        } else if (def->is_object()) {
             if (is_free_map_path(schema_path)) {
                 const json::value m = maybe_json_text(v, '{');
                 if (!m.is_object()) {
@@ -372,6 +405,7 @@ load_result load(const load_options& options) {
     }
     merge_checked(tree, flags, result.warnings);
     result.cfg = bind_and_validate(tree);
+    result.unsupported = find_unsupported(result.cfg.tree);
     return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "config/error.hpp"
+#include "config/unsupported.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -31,6 +32,8 @@ struct load_options {
 struct load_result {
     config cfg;
     std::vector<std::string> warnings;
+    /// Keys set to a non-default value that this build does not act on (or must refuse).
+    std::vector<unsupported_finding> unsupported;
     bool file_found = false;
 };
 
