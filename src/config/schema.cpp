@@ -222,7 +222,8 @@ json::object build_defaults() {
                                    {"raw_mode",
                                     json::object{{"enabled", false},
                                                  {"channel_replacements", json::object{}},
-                                                 {"prefix", ""}}}}}};
+                                                 {"prefix", ""}}}}},
+                     {"postgres", json::object{}}};
     // Centrifugo v6.9 sections for map and shared-poll subscriptions (free-form, see above).
     root["map_broker"] = json::object{};
     root["controller"] = json::object{};
@@ -269,7 +270,10 @@ json::object build_defaults() {
          json::object{{"subscribe", proxy()},
                       {"publish", proxy()},
                       {"sub_refresh", proxy()},
-                      {"subscribe_stream", proxy()}}},
+                      {"subscribe_stream", proxy()},
+                      {"map_publish", proxy()},
+                      {"map_remove", proxy()},
+                      {"shared_poll_refresh", proxy()}}},
         {"without_namespace", channel_options()},
         {"namespaces", json::array{}},
         {"history_meta_ttl", "720h"},
@@ -475,8 +479,9 @@ bool is_named_channels_path(std::string_view path) {
 
 bool is_free_map_path(std::string_view path) {
     return path.ends_with("static_headers") || path.ends_with("static_metadata") ||
-           path.ends_with("channel_replacements") || path == "map_broker" || path == "controller" ||
-           path == "shared_poll" || path.ends_with(".map") || path.ends_with(".shared_poll");
+           path.ends_with("channel_replacements") || path == "map_broker" ||
+           path == "broker.postgres" || path == "controller" || path == "shared_poll" ||
+           path.ends_with(".map") || path.ends_with(".shared_poll");
 }
 
 } // namespace gyre::config

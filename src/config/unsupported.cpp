@@ -75,6 +75,10 @@ constexpr std::array table{
     unsupported_key{
         "channel.without_namespace.map_users_presence_channel_prefix", warn, "map subscriptions"},
     unsupported_key{"channel.without_namespace.shared_poll", warn, "shared poll subscriptions"},
+    unsupported_key{"channel.proxy.map_publish", warn, "map subscriptions"},
+    unsupported_key{"channel.proxy.map_remove", warn, "map subscriptions"},
+    unsupported_key{"channel.proxy.shared_poll_refresh", warn, "shared poll subscriptions"},
+    unsupported_key{"broker.postgres", warn, "the PostgreSQL broker"},
     unsupported_key{"map_broker", warn, "the map broker"},
     unsupported_key{"controller", warn, "the v6.9 cluster controller"},
     unsupported_key{"shared_poll", warn, "shared poll subscriptions"},

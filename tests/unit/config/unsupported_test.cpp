@@ -196,11 +196,15 @@ TEST(UnsupportedTable, UnsafeKeysAreRefusedEvenUnderAWarnedSection) {
 TEST(UnsupportedTable, CentrifugoV69MapAndSharedPollKeysAreKnownWithNoEffect) {
     const auto r = load_json(R"({
       "map_broker": {"type": "redis"},
-      "channel": {"namespaces": [{"name": "maps", "subscription_type": "map",
+      "broker": {"postgres": {"dsn": "postgres://x"}},
+      "channel": {"proxy": {"map_publish": {"endpoint": "http://x"}},
+                  "namespaces": [{"name": "maps", "subscription_type": "map",
                                   "map": {"mode": "ephemeral"}}]}
     })");
     const std::map<std::string, unsupported_action> want{
         {"map_broker", unsupported_action::warn},
+        {"broker.postgres", unsupported_action::warn},
+        {"channel.proxy.map_publish.endpoint", unsupported_action::warn},
         {"channel.namespaces[maps].subscription_type", unsupported_action::warn},
         {"channel.namespaces[maps].map", unsupported_action::warn},
     };
