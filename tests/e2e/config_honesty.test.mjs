@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { client, once } from './lib/clients.mjs';
 import { freePort, runGyre, startGyre, tempDir, writeJson } from './lib/gyre.mjs';
+import { now, sign } from './lib/tokens.mjs';
 
 const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../README.md');
 
@@ -116,4 +118,48 @@ test('the description\'s flat config: curl to POST /api publishes to chat, histo
   // Only chat is named: another channel keeps no history.
   const other = JSON.parse(curl({ method: 'publish', params: { channel: 'lobby', data: { text: 'x' } } }));
   assert.equal(other.result.offset, undefined, JSON.stringify(other));
+});
+
+test('a channels entry reaches SDK subscribers: options on top of the namespace, others untouched', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const file = writeJson(path.join(dir, 'config.json'), {
+    port,
+    token_hmac_secret_key: 'entry-secret',
+    api_key: 'entry-key',
+    namespaces: [{ name: 'team', presence: true }],
+    channels: {
+      chat: { history_size: 20, history_lifetime: 300, allow_subscribe_for_client: true,
+        allow_history_for_subscriber: true, force_recovery: true },
+      'team:room': { allow_subscribe_for_client: true, allow_presence_for_subscriber: true },
+    },
+  });
+  await startGyre(t, { args: ['-c', file] });
+  const c = client(t, port, { token: sign({ sub: 'u1', exp: now() + 3600 }, { key: 'entry-secret' }) });
+  c.connect();
+  const chat = c.newSubscription('chat');
+  chat.subscribe();
+  await once(chat, 'subscribed');
+  const got = once(chat, 'publication');
+  const res = await fetch(`http://127.0.0.1:${port}/api`, {
+    method: 'POST', headers: { Authorization: 'apikey entry-key' },
+    body: JSON.stringify({ method: 'publish', params: { channel: 'chat', data: { n: 1 } } }),
+  });
+  assert.equal(res.status, 200);
+  const pub = await got;
+  assert.deepEqual(pub.data, { n: 1 });
+  assert.equal(pub.offset, 1);
+  const history = await chat.history({ limit: 10 });
+  assert.deepEqual(history.publications.map((p) => p.data), [{ n: 1 }]);
+  // The entry for team:room lies over namespace team (presence stays on).
+  const room = c.newSubscription('team:room');
+  room.subscribe();
+  await once(room, 'subscribed');
+  const presence = await room.presence();
+  assert.equal(Object.keys(presence.clients).length, 1);
+  // A channel without an entry keeps the defaults: no subscribe permission.
+  const lobby = c.newSubscription('lobby');
+  lobby.subscribe();
+  const refused = await once(lobby, 'unsubscribed');
+  assert.equal(refused.code, 103, JSON.stringify(refused));
 });
