@@ -292,6 +292,10 @@ void copy_shared_proxy_options(json::object& tree, const json::object& legacy) {
 
 } // namespace
 
+void rename_legacy_channel_options(json::object& options) {
+    rename_channel_options(options);
+}
+
 std::vector<std::pair<std::string, std::string>> legacy_renames() {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& r : renames) {
@@ -373,13 +377,8 @@ void apply_legacy_keys(json::object& file_tree, std::vector<std::string>& warnin
             }
         }
     }
-    if (auto* named = file_tree.if_contains("channels"); named != nullptr && named->is_object()) {
-        for (auto& kv : named->get_object()) {
-            if (kv.value().is_object()) {
-                rename_channel_options(kv.value().get_object());
-            }
-        }
-    }
+    // `channels` entries are renamed by the merge, whatever layer (file, environment) they come
+    // from.
     if (!mapped.empty()) {
         warnings.push_back("legacy configuration keys mapped to the v6 layout: " + mapped);
     }

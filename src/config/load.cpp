@@ -175,12 +175,14 @@ void merge_named_channels(json::value& target,
         if (!kv.value().is_object()) {
             type_error(where, kv.value(), "an object of channel options");
         }
+        json::object given = kv.value().get_object();
+        rename_legacy_channel_options(given);
         json::value& entry = target.get_object()[kv.key()];
         if (!entry.is_object()) {
             entry = json::object{};
         }
         merge_into(entry.get_object(),
-                   kv.value().get_object(),
+                   given,
                    channel_options_schema(),
                    "channel.without_namespace",
                    where,
@@ -267,7 +269,7 @@ void collect_env_names(const json::object& schema,
     for (const auto& kv : schema) {
         const std::string path =
             prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
-        if (kv.value().is_object() && !is_free_map_path(path)) {
+        if (kv.value().is_object() && !is_free_map_path(path) && !is_named_channels_path(path)) {
             collect_env_names(kv.value().get_object(), path, out);
         } else {
             std::string name = strings::to_upper(path);

@@ -46,6 +46,9 @@ boost::json::object parse_text(std::string_view text, file_format format, std::s
 /// Rewrites legacy flat keys of a file tree into the v6 layout, adding warnings.
 void apply_legacy_keys(boost::json::object& file_tree, std::vector<std::string>& warnings);
 
+/// Renames legacy channel-option names (history_lifetime in seconds, anonymous, ...) in place.
+void rename_legacy_channel_options(boost::json::object& options);
+
 /// The one-to-one legacy renames (flat key -> v6 path), for documentation and tests.
 std::vector<std::pair<std::string, std::string>> legacy_renames();
 

@@ -247,6 +247,15 @@ TEST(NamedChannels, FlatConfigOfTheDescriptionKeepsHistoryForChat) {
     }
 }
 
+TEST(NamedChannels, FromTheEnvironmentAsJson) {
+    const auto r = load_json(
+        "{}",
+        {{"CENTRIFUGO_CHANNELS", R"({"chat": {"history_size": 3, "history_lifetime": 60}})"}});
+    const auto* chat = r.cfg.find_exact_channel("chat");
+    ASSERT_NE(chat, nullptr);
+    EXPECT_EQ(chat->history_size, 3);
+}
+
 TEST(NamedChannels, EntryLiesOverItsNamespace) {
     const auto r = load_json(R"({
       "channel": {"namespaces": [{"name": "ns", "presence": true, "join_leave": true}]},
