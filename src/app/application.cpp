@@ -330,8 +330,20 @@ int run_server(const config::load_options& options) {
         // Runs on the main thread, never on a shard: parse, validate, then swap atomically.
         try {
             auto fresh = config::load(options);
+            // A reload changes channel options only; keys it cannot act on are named again.
+            std::string ignored;
+            for (auto action :
+                 {config::unsupported_action::warn, config::unsupported_action::refuse}) {
+                const auto listed = config::describe(fresh.unsupported, action);
+                ignored += (ignored.empty() || listed.empty() ? "" : ", ") + listed;
+            }
+            if (!ignored.empty()) {
+                GYRE_LOG_WARN("configuration keys with no effect in this build: {}", ignored);
+            }
             auto next =
                 std::make_shared<const config::config>(config::reloaded(*live.load(), fresh.cfg));
+            // Sessions and the API read the shards' settings: without this a reload did nothing.
+            ctx.update(session::settings::make(next, jwks_keys));
             live.store(next);
             GYRE_LOG_INFO("configuration reloaded namespaces={}", next->channel.namespaces.size());
         } catch (const std::exception& e) {

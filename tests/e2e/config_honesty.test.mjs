@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { client, once } from './lib/clients.mjs';
-import { freePort, runGyre, startGyre, tempDir, writeJson } from './lib/gyre.mjs';
+import { freePort, runGyre, startGyre, tempDir, waitFor, writeJson } from './lib/gyre.mjs';
 import { now, sign } from './lib/tokens.mjs';
 
 const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../README.md');
@@ -162,4 +162,22 @@ test('a channels entry reaches SDK subscribers: options on top of the namespace,
   lobby.subscribe();
   const refused = await once(lobby, 'unsubscribed');
   assert.equal(refused.code, 103, JSON.stringify(refused));
+});
+
+test('SIGHUP reloads channels entries and names keys with no effect again', async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const base = { port, api_key: 'reload-key' };
+  const file = writeJson(path.join(dir, 'config.json'), base);
+  const s = await startGyre(t, { args: ['-c', file] });
+  const publish = async (channel) => (await fetch(`http://127.0.0.1:${port}/api/publish`, {
+    method: 'POST', headers: { 'X-API-Key': 'reload-key' },
+    body: JSON.stringify({ channel, data: {} }),
+  })).json();
+  assert.equal((await publish('news')).result.offset, undefined);
+  writeJson(file, { ...base, channels: { news: { history_size: 5, history_lifetime: 60, allow_tags_filter: true } } });
+  process.kill(s.proc.pid, 'SIGHUP');
+  await waitFor(() => /configuration reloaded/.test(s.output), { what: 'reload' });
+  assert.match(s.output, /no effect in this build: channels\.news\.allow_tags_filter/);
+  assert.equal((await publish('news')).result.offset, 1);
 });
