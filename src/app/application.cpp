@@ -196,21 +196,18 @@ int run_server(const config::load_options& options) {
     for (const auto& w : loaded.warnings) {
         GYRE_LOG_WARN("{}", w);
     }
-    auto cfg = std::make_shared<const config::config>(std::move(loaded.cfg));
-    if (cfg->tree.at("http_server").at("tls").at("enabled").as_bool() ||
-        cfg->tree.at("http_server").at("tls_autocert").at("enabled").as_bool()) {
-        // Serving plaintext where TLS was asked for would be worse than not starting.
-        GYRE_LOG_ERROR("http_server.tls is not available in this build yet; terminate TLS in a "
-                       "proxy in front of gyre");
+    // Keys this build does not act on: refused ones stop start-up in one line, others warn once.
+    if (const auto refused =
+            config::describe(loaded.unsupported, config::unsupported_action::refuse);
+        !refused.empty()) {
+        GYRE_LOG_ERROR("refusing to start: not available in this build: {}", refused);
         return 1;
     }
-    for (const char* section : {"uni_grpc", "grpc_api", "swagger", "webtransport"}) {
-        const auto& o = cfg->tree.at(section).as_object();
-        if (o.at("enabled").as_bool()) {
-            GYRE_LOG_WARN(
-                "{}.enabled is set but {} is not available in this build yet", section, section);
-        }
+    if (const auto ignored = config::describe(loaded.unsupported, config::unsupported_action::warn);
+        !ignored.empty()) {
+        GYRE_LOG_WARN("configuration keys with no effect in this build: {}", ignored);
     }
+    auto cfg = std::make_shared<const config::config>(std::move(loaded.cfg));
     config::live_config live(cfg);
 
     auto jwks_keys = std::make_shared<auth::jwks_cache>(); // kept across reloads
@@ -330,8 +327,20 @@ int run_server(const config::load_options& options) {
         // Runs on the main thread, never on a shard: parse, validate, then swap atomically.
         try {
             auto fresh = config::load(options);
+            // A reload changes channel options only; keys it cannot act on are named again.
+            std::string ignored;
+            for (auto action :
+                 {config::unsupported_action::warn, config::unsupported_action::refuse}) {
+                const auto listed = config::describe(fresh.unsupported, action);
+                ignored += (ignored.empty() || listed.empty() ? "" : ", ") + listed;
+            }
+            if (!ignored.empty()) {
+                GYRE_LOG_WARN("configuration keys with no effect in this build: {}", ignored);
+            }
             auto next =
                 std::make_shared<const config::config>(config::reloaded(*live.load(), fresh.cfg));
+            // Sessions and the API read the shards' settings: without this a reload did nothing.
+            ctx.update(session::settings::make(next, jwks_keys));
             live.store(next);
             GYRE_LOG_INFO("configuration reloaded namespaces={}", next->channel.namespaces.size());
         } catch (const std::exception& e) {

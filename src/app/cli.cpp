@@ -171,12 +171,22 @@ int cmd_checkconfig(const std::string& path, bool strict) {
                 unknown.push_back(w.substr(27));
             }
         }
-        if (strict && !unknown.empty()) {
+        using config::unsupported_action;
+        const auto ignored = config::describe(result.unsupported, unsupported_action::warn);
+        if (!ignored.empty()) {
+            std::cout << "warning: no effect in this build: " << ignored << "\n";
+        }
+        const auto refused = config::describe(result.unsupported, unsupported_action::refuse);
+        if (!refused.empty()) {
+            return fail("gyre refuses to start with: " + refused);
+        }
+        if (strict && (!unknown.empty() || !ignored.empty())) {
             std::string list;
             for (const auto& u : unknown) {
                 list += (list.empty() ? "" : ", ") + u;
             }
-            return fail("unknown keys in config: " + list);
+            return fail(unknown.empty() ? "keys with no effect in this build: " + ignored
+                                        : "unknown keys in config: " + list);
         }
     } catch (const config::config_error& e) {
         return fail(std::string("error validating config: ") + e.what());
@@ -285,7 +295,12 @@ int run_cli(int argc, char** argv) {
     std::string check_path = "config.json";
     bool strict = false;
     checkconfig->add_option("-c,--config", check_path, "config file")->capture_default_str();
-    checkconfig->add_flag("-s,--strict", strict, "treat unknown keys as errors");
+    checkconfig->add_flag("-s,--strict",
+                          strict,
+                          "treat unknown keys and keys with no effect in this build as errors");
+
+    auto* differences = app.add_subcommand(
+        "differences", "list the Centrifugo keys this build does not act on (Markdown)");
 
     auto* defaultconfig = app.add_subcommand("defaultconfig", "print the full default config");
     std::string default_path;
@@ -344,6 +359,10 @@ int run_cli(int argc, char** argv) {
     }
     if (checkconfig->parsed()) {
         return cmd_checkconfig(check_path, strict);
+    }
+    if (differences->parsed()) {
+        std::cout << config::differences_markdown() << std::flush;
+        return 0;
     }
     if (defaultconfig->parsed()) {
         return cmd_defaultconfig(default_path, default_base, dry_run);

@@ -281,15 +281,7 @@ redis_factory(const config::config& cfg, const char* name, bool presence_only) {
 }
 
 std::variant<node::node::broker_factory, std::string> nats_factory(const config::config& cfg) {
-    const auto& nats = section(cfg, "broker", "nats");
-    for (const char* key : {"tls", "raw_mode"}) {
-        if (nats.at(key).at("enabled").as_bool()) {
-            return std::string("broker.nats.") + key + ".enabled: not available in this build yet";
-        }
-    }
-    if (nats.at("allow_wildcards").as_bool()) {
-        GYRE_LOG_WARN("broker.nats.allow_wildcards is not available in this build yet");
-    }
+    // broker.nats.tls, raw_mode and allow_wildcards: config/unsupported.cpp reports them.
     node::nats_broker_options options;
     options.url = cfg.broker.nats_url.empty() ? options.url : cfg.broker.nats_url;
     options.prefix = cfg.broker.nats_prefix;

@@ -98,6 +98,9 @@ std::unique_ptr<session::proxies> build_proxies(const config::config& cfg,
         channel_events(cfg.channel.namespaces[i].options,
                        "channel.namespaces[" + std::to_string(i) + "]");
     }
+    for (const auto& [name, options] : cfg.channel.exact) {
+        channel_events(options, "channels." + name);
+    }
     // RPC namespaces.
     const auto& rpc = tree.at("rpc").as_object();
     auto rpc_namespace = [&](const json::object& ns, const std::string& where) {

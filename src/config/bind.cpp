@@ -330,7 +330,56 @@ void validate(const config& c, const json::object& t) {
     }
 }
 
+/// The namespace item (or without_namespace) a channel name falls in, as the session resolves it.
+const json::object* base_options(const json::object& ch, std::string_view channel) {
+    const std::string prefix(ch.at("private_prefix").as_string());
+    if (!prefix.empty() && channel.starts_with(prefix)) {
+        channel.remove_prefix(prefix.size());
+    }
+    const std::string boundary(ch.at("namespace_boundary").as_string());
+    const auto pos = boundary.empty() ? std::string_view::npos : channel.find(boundary);
+    if (pos == std::string_view::npos) {
+        return &ch.at("without_namespace").as_object();
+    }
+    for (const auto& item : ch.at("namespaces").as_array()) {
+        if (item.as_object().at("name").as_string() == channel.substr(0, pos)) {
+            return &item.as_object();
+        }
+    }
+    return nullptr;
+}
+
+/// `channels`: each entry's options laid over those of the namespace it falls in.
+void bind_exact_channels(config& c, const json::object& t) {
+    const auto* named = t.if_contains("channels");
+    if (named == nullptr) {
+        return;
+    }
+    const auto& ch = at(t, "channel").as_object();
+    for (const auto& kv : named->as_object()) {
+        const std::string name(kv.key());
+        const json::object* base = base_options(ch, name);
+        if (base == nullptr) {
+            invalid("channels." + name + ": the channel's namespace does not exist");
+        }
+        json::object merged = *base;
+        for (const auto& opt : kv.value().as_object()) {
+            merged[opt.key()] = opt.value();
+        }
+        c.channel.exact[name] = bind_channel(merged);
+        validate_channel(c.channel.exact[name], "channels." + name, c.channel.history_meta_ttl);
+    }
+}
+
 } // namespace
+
+const channel_options* config::find_exact_channel(std::string_view name) const noexcept {
+    if (channel.exact.empty()) {
+        return nullptr;
+    }
+    const auto it = channel.exact.find(name);
+    return it == channel.exact.end() ? nullptr : &it->second;
+}
 
 const channel_options* config::find_namespace(std::string_view name) const noexcept {
     for (const auto& ns : channel.namespaces) {
@@ -474,6 +523,7 @@ config bind_and_validate(const json::object& t) {
     c.tree = t;
 
     validate(c, t);
+    bind_exact_channels(c, t);
     return c;
 }
 

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -156,6 +158,9 @@ struct config {
     struct {
         channel_options without_namespace;
         std::vector<namespace_options> namespaces;
+        /// `channels` (Gyre extension): options of exactly named channels, each already laid
+        /// over its namespace's options.
+        std::map<std::string, channel_options, std::less<>> exact;
         duration history_meta_ttl = std::chrono::hours(720);
         /// The default of namespaces whose own publication_data_format is "".
         std::string publication_data_format;
@@ -249,6 +254,9 @@ struct config {
 
     /// Namespace options for `name`, or nullptr when no such namespace exists.
     const channel_options* find_namespace(std::string_view name) const noexcept;
+
+    /// Options of an exactly named channel (`channels`), or nullptr.
+    const channel_options* find_exact_channel(std::string_view channel) const noexcept;
 };
 
 } // namespace gyre::config

@@ -189,10 +189,25 @@ void set_path(json::object& root, std::string_view path, json::value value) {
     }
 }
 
+/// `history_lifetime` was a number of seconds; its successor `history_ttl` is a duration.
+json::value lifetime_seconds(const json::value& v) {
+    if (v.is_int64() || v.is_uint64()) {
+        return json::value(std::to_string(v.to_number<std::int64_t>()) + "s");
+    }
+    if (v.is_string()) {
+        const std::string_view s = v.get_string();
+        if (!s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos) {
+            return json::value(std::string(s) + "s");
+        }
+    }
+    return v; // "300s" and the like: already a duration; a wrong type is reported by the merge
+}
+
 void rename_channel_options(json::object& options) {
     for (const auto& r : option_renames) {
         if (const auto* v = options.if_contains(r.legacy); v != nullptr) {
-            json::value moved = *v; // copy first: inserting may rehash and move *v
+            // copy first: inserting may rehash and move *v
+            json::value moved = r.legacy == "history_lifetime" ? lifetime_seconds(*v) : *v;
             if (!options.contains(r.path)) {
                 options[r.path] = std::move(moved);
             }
@@ -277,6 +292,10 @@ void copy_shared_proxy_options(json::object& tree, const json::object& legacy) {
 
 } // namespace
 
+void rename_legacy_channel_options(json::object& options) {
+    rename_channel_options(options);
+}
+
 std::vector<std::pair<std::string, std::string>> legacy_renames() {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& r : renames) {
@@ -334,7 +353,7 @@ void apply_legacy_keys(json::object& file_tree, std::vector<std::string>& warnin
             warnings.push_back("legacy key " + key + " ignored: " + target + " is also set");
             continue;
         }
-        set_path(out, target, value);
+        set_path(out, target, key == "history_lifetime" ? lifetime_seconds(value) : value);
         if (!enable_path.empty() && !has_path(out, enable_path)) {
             set_path(out, enable_path, true);
         }
@@ -358,6 +377,8 @@ void apply_legacy_keys(json::object& file_tree, std::vector<std::string>& warnin
             }
         }
     }
+    // `channels` entries are renamed by the merge, whatever layer (file, environment) they come
+    // from.
     if (!mapped.empty()) {
         warnings.push_back("legacy configuration keys mapped to the v6 layout: " + mapped);
     }

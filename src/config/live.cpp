@@ -11,7 +11,7 @@ config reloaded(const config& running, const config& fresh) {
         fresh.client.insecure_skip_token_signature_verify;
     next.channel = fresh.channel;
     // Keep the generic tree consistent with the typed fields for the reloaded sections.
-    for (const char* section : {"channel", "rpc"}) {
+    for (const char* section : {"channel", "channels", "rpc"}) {
         next.tree[section] = fresh.tree.at(section);
     }
     next.tree["client"].as_object()["token"] = fresh.tree.at("client").as_object().at("token");

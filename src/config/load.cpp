@@ -157,6 +157,39 @@ json::value coerce_object_list(const std::string& schema_path,
     return out;
 }
 
+/// `channels`: each entry is checked as channel options; only the options given are kept, so
+/// that binding can lay them over the channel's namespace.
+void merge_named_channels(json::value& target,
+                          const json::value& raw,
+                          const std::string& path,
+                          std::vector<std::string>& warnings) {
+    const json::value v = maybe_json_text(raw, '{');
+    if (!v.is_object()) {
+        type_error(path, v, "an object of channel name -> channel options");
+    }
+    if (!target.is_object()) {
+        target = json::object{};
+    }
+    for (const auto& kv : v.get_object()) {
+        const std::string where = path + "." + std::string(kv.key());
+        if (!kv.value().is_object()) {
+            type_error(where, kv.value(), "an object of channel options");
+        }
+        json::object given = kv.value().get_object();
+        rename_legacy_channel_options(given);
+        json::value& entry = target.get_object()[kv.key()];
+        if (!entry.is_object()) {
+            entry = json::object{};
+        }
+        merge_into(entry.get_object(),
+                   given,
+                   channel_options_schema(),
+                   "channel.without_namespace",
+                   where,
+                   warnings);
+    }
+}
+
 void merge_into(json::object& target,
                 const json::object& given,
                 const json::object& schema,
@@ -173,7 +206,9 @@ void merge_into(json::object& target,
             continue;
         }
         const json::value& v = kv.value();
-        if (def->is_object()) {
+        if (is_named_channels_path(schema_path)) {
+            merge_named_channels(target[key], v, path, warnings);
+        } else if (def->is_object()) {
             if (is_free_map_path(schema_path)) {
                 const json::value m = maybe_json_text(v, '{');
                 if (!m.is_object()) {
@@ -234,7 +269,7 @@ void collect_env_names(const json::object& schema,
     for (const auto& kv : schema) {
         const std::string path =
             prefix.empty() ? std::string(kv.key()) : prefix + "." + std::string(kv.key());
-        if (kv.value().is_object() && !is_free_map_path(path)) {
+        if (kv.value().is_object() && !is_free_map_path(path) && !is_named_channels_path(path)) {
             collect_env_names(kv.value().get_object(), path, out);
         } else {
             std::string name = strings::to_upper(path);
@@ -372,6 +407,7 @@ load_result load(const load_options& options) {
     }
     merge_checked(tree, flags, result.warnings);
     result.cfg = bind_and_validate(tree);
+    result.unsupported = find_unsupported(result.cfg.tree);
     return result;
 }
 

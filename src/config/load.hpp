@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "config/error.hpp"
+#include "config/unsupported.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -31,6 +32,8 @@ struct load_options {
 struct load_result {
     config cfg;
     std::vector<std::string> warnings;
+    /// Keys set to a non-default value that this build does not act on (or must refuse).
+    std::vector<unsupported_finding> unsupported;
     bool file_found = false;
 };
 
@@ -42,6 +45,9 @@ boost::json::object parse_text(std::string_view text, file_format format, std::s
 
 /// Rewrites legacy flat keys of a file tree into the v6 layout, adding warnings.
 void apply_legacy_keys(boost::json::object& file_tree, std::vector<std::string>& warnings);
+
+/// Renames legacy channel-option names (history_lifetime in seconds, anonymous, ...) in place.
+void rename_legacy_channel_options(boost::json::object& options);
 
 /// The one-to-one legacy renames (flat key -> v6 path), for documentation and tests.
 std::vector<std::pair<std::string, std::string>> legacy_renames();

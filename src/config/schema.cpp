@@ -140,6 +140,12 @@ json::object channel_options() {
     o["sub_refresh_proxy_name"] = "default";
     o["subscribe_stream_proxy_name"] = "default";
     o["subscription_type"] = "";
+    // Centrifugo v6.9 map and shared-poll subscriptions: accepted (free-form) so that they are
+    // reported as having no effect rather than as unknown keys.
+    o["map_clients_presence_channel_prefix"] = "";
+    o["map_users_presence_channel_prefix"] = "";
+    o["map"] = json::object{};
+    o["shared_poll"] = json::object{};
     return o;
 }
 
@@ -216,7 +222,12 @@ json::object build_defaults() {
                                    {"raw_mode",
                                     json::object{{"enabled", false},
                                                  {"channel_replacements", json::object{}},
-                                                 {"prefix", ""}}}}}};
+                                                 {"prefix", ""}}}}},
+                     {"postgres", json::object{}}};
+    // Centrifugo v6.9 sections for map and shared-poll subscriptions (free-form, see above).
+    root["map_broker"] = json::object{};
+    root["controller"] = json::object{};
+    root["shared_poll"] = json::object{};
     root["presence_manager"] =
         json::object{{"enabled", false}, {"type", "memory"}, {"redis", redis(true, false)}};
     root["client"] = json::object{
@@ -259,7 +270,10 @@ json::object build_defaults() {
          json::object{{"subscribe", proxy()},
                       {"publish", proxy()},
                       {"sub_refresh", proxy()},
-                      {"subscribe_stream", proxy()}}},
+                      {"subscribe_stream", proxy()},
+                      {"map_publish", proxy()},
+                      {"map_remove", proxy()},
+                      {"shared_poll_refresh", proxy()}}},
         {"without_namespace", channel_options()},
         {"namespaces", json::array{}},
         {"history_meta_ttl", "720h"},
@@ -277,6 +291,9 @@ json::object build_defaults() {
         {"ping", json::object{{"enabled", false}, {"method", "ping"}}},
         {"namespace_boundary", ":"},
     };
+    // Gyre extension: options of exactly named channels ("chat": {...}), each entry on top of the
+    // namespace the channel would otherwise get. Entries keep only the options given.
+    root["channels"] = json::object{};
     root["proxies"] = json::array{};
     root["http_api"] = json::object{{"disabled", false},
                                     {"handler_prefix", "/api"},
@@ -456,9 +473,15 @@ bool is_duration_path(std::string_view path) {
     return data().durations.count(std::string(path)) > 0;
 }
 
+bool is_named_channels_path(std::string_view path) {
+    return path == "channels";
+}
+
 bool is_free_map_path(std::string_view path) {
     return path.ends_with("static_headers") || path.ends_with("static_metadata") ||
-           path.ends_with("channel_replacements");
+           path.ends_with("channel_replacements") || path == "map_broker" ||
+           path == "broker.postgres" || path == "controller" || path == "shared_poll" ||
+           path.ends_with(".map") || path.ends_with(".shared_poll");
 }
 
 } // namespace gyre::config

@@ -24,6 +24,9 @@ const boost::json::object& channel_options_schema();
 /// True for paths whose value is a duration ("25s", "1000ms", or a JSON number of nanoseconds).
 bool is_duration_path(std::string_view path);
 
+/// True for `channels`: a map of channel name -> channel options (only those given are kept).
+bool is_named_channels_path(std::string_view path);
+
 /// True for objects whose keys are free-form (static headers, transforms, metadata maps).
 bool is_free_map_path(std::string_view path);
 

@@ -27,6 +27,9 @@ std::string_view namespace_of(const config::config& cfg, std::string_view channe
 
 const config::channel_options* channel_options_for(const config::config& cfg,
                                                    std::string_view channel) noexcept {
+    if (const auto* exact = cfg.find_exact_channel(channel); exact != nullptr) {
+        return exact; // `channels` entry (Gyre extension)
+    }
     const auto ns = namespace_of(cfg, channel);
     if (ns.empty()) {
         return &cfg.channel.without_namespace;
