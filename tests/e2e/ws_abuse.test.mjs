@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { freePort, rawRequest, startGyre, tempDir, waitFor, writeJson } from './lib/gyre.mjs';
+import { SANITIZED, freePort, rawRequest, startGyre, tempDir, waitFor, writeJson } from './lib/gyre.mjs';
 import { scrape, sum } from './lib/metrics.mjs';
 
 async function startServer(t, extra = {}) {
@@ -168,7 +168,8 @@ describe('a peer that never reads', () => {
     const grew = (r.peak - baseline) / MB;
     t.diagnostic(`ping flood: ${(r.written / MB).toFixed(1)} MB written in ${r.took} ms, ` +
       `RSS ${(baseline / MB).toFixed(1)} MB -> peak ${(r.peak / MB).toFixed(1)} MB, end: ${peer.ended?.how}`);
-    assert.ok(grew < 8, `RSS grew by ${grew.toFixed(1)} MB`);
+    // ASan's quarantine keeps what was freed: the bound is measured on the release build.
+    if (!SANITIZED) assert.ok(grew < 8, `RSS grew by ${grew.toFixed(1)} MB`);
     assert.ok(peer.ended, 'the server kept the connection of a peer that never reads');
     // Dropped once a write has waited websocket.write_timeout (1 s).
     assert.ok(peer.ended.at - r.started < 4000, `dropped only after ${peer.ended.at - r.started} ms`);
@@ -203,7 +204,8 @@ describe('a peer that never reads', () => {
       `RSS ${(baseline / MB).toFixed(1)} MB -> peak ${(r.peak / MB).toFixed(1)} MB, ` +
       `end: ${peer.ended?.how} after ${peer.ended ? peer.ended.at - r.started : '-'} ms`);
     // The outbox is bounded by client.queue_max_size (1 MB) and the write in flight by as much.
-    assert.ok(grew < 8, `RSS grew by ${grew.toFixed(1)} MB`);
+    // ASan's quarantine keeps what was freed: the bound is measured on the release build.
+    if (!SANITIZED) assert.ok(grew < 8, `RSS grew by ${grew.toFixed(1)} MB`);
     assert.ok(peer.ended, 'the server kept the connection of a peer that never reads');
     // Dropped once a write has waited websocket.write_timeout (1 s), not after the 5 s that a
     // close frame gets to leave.
@@ -285,7 +287,10 @@ describe('HTTP', () => {
     assert.match(http10, /^HTTP\/1\.[01] 404 /);
   });
 
-  test('accept failures for want of descriptors are logged once a second per shard, with a count', async (t) => {
+  // UBSan's vptr check opens a pipe to probe memory: without descriptors it reports a false
+  // "invalid vptr" and stops the process, so this runs on the release build only.
+  test('accept failures for want of descriptors are logged once a second per shard, with a count',
+    { skip: SANITIZED && 'sanitizer runtimes need descriptors of their own' }, async (t) => {
     const shards = 2;
     const { port, server } = await startServer(t, { gyre: { shards } });
     // Leave the running server few descriptors, then queue more connections than it can take.

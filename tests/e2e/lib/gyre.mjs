@@ -8,6 +8,13 @@ import path from 'node:path';
 
 export const GYRE_BIN = process.env.GYRE_BIN || path.resolve('build/gyre');
 
+/**
+ * True when GYRE_BIN is a sanitizer build (it links libasan/libubsan). Such a build keeps freed
+ * memory in ASan's quarantine, so RSS says nothing about what Gyre holds, and UBSan's checks need
+ * file descriptors of their own.
+ */
+export const SANITIZED = /lib(asan|ubsan)/.test(spawnSync('ldd', [GYRE_BIN], { encoding: 'utf8' }).stdout || '');
+
 /** A free TCP port on 127.0.0.1 (bound then released). */
 export function freePort() {
   return new Promise((resolve, reject) => {
