@@ -10,9 +10,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
-#include <optional>
-
 #include <algorithm>
+#include <optional>
 
 namespace gyre::app {
 namespace json = boost::json;
