@@ -137,6 +137,22 @@ bool falsy(const json::value& v) {
            (v.is_object() && v.get_object().empty());
 }
 
+/// A list item's name in messages: its `name` when it has one, else its index.
+std::string item_label(const json::value& element, std::size_t index) {
+    if (const auto* o = element.if_object(); o != nullptr) {
+        if (const auto* name = o->if_contains("name");
+            name != nullptr && name->is_string() && !name->get_string().empty()) {
+            return std::string(name->get_string());
+        }
+    }
+    return std::to_string(index);
+}
+
+/// Channel options anywhere are matched as `channel.without_namespace.<option>`.
+std::vector<std::string> options_path() {
+    return {"channel", "without_namespace"};
+}
+
 struct walker {
     std::vector<unsupported_finding> found;
 
@@ -152,50 +168,21 @@ struct walker {
         }
     }
 
-    // `def` is the schema default (nullptr under free-form items).
+    // `def` is the schema default (nullptr under free-form items); `shown` is the path as the
+    // user wrote it, `norm` the path the table is matched against, `schema_path` the schema's.
     void walk(const json::value& v,
               const json::value* def,
               const std::string& shown,
-              std::vector<std::string> norm,
+              const std::vector<std::string>& norm,
               const std::string& schema_path) {
         if (v.is_object() && !is_free_map_path(schema_path.substr(1)) &&
             (def == nullptr || def->is_object())) {
-            for (const auto& kv : v.get_object()) {
-                const json::value* d =
-                    def == nullptr ? nullptr : def->get_object().if_contains(kv.key());
-                if (def != nullptr && d == nullptr) {
-                    continue; // not in the schema: already reported as unknown
-                }
-                auto n = norm;
-                n.emplace_back(kv.key());
-                walk(kv.value(),
-                     d,
-                     shown + "." + std::string(kv.key()),
-                     std::move(n),
-                     schema_path + "." + std::string(kv.key()));
-            }
+            walk_object(v.get_object(), def, shown, norm, schema_path);
             return;
         }
         const json::object* item = item_schema(schema_path.substr(1));
         if (v.is_array() && item != nullptr && !schema_path.ends_with("transforms")) {
-            json::value item_def = *item;
-            for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-                const auto& element = v.get_array()[i];
-                std::string label = std::to_string(i);
-                if (const auto* o = element.if_object(); o != nullptr) {
-                    if (const auto* name = o->if_contains("name");
-                        name != nullptr && name->is_string() && !name->get_string().empty()) {
-                        label = std::string(name->get_string());
-                    }
-                }
-                auto n = norm;
-                n.back() += "[]";
-                walk(element,
-                     item->empty() ? nullptr : &item_def,
-                     shown + "[" + label + "]",
-                     std::move(n),
-                     schema_path + "[]");
-            }
+            walk_items(v.get_array(), *item, shown, norm, schema_path);
             return;
         }
         const bool is_default = def == nullptr ? falsy(v) : v == *def;
@@ -203,12 +190,78 @@ struct walker {
             leaf(shown.substr(1), norm);
         }
     }
-};
 
-/// Channel options anywhere are matched as `channel.without_namespace.<option>`.
-std::vector<std::string> options_path() {
-    return {"channel", "without_namespace"};
-}
+    void walk_object(const json::object& o,
+                     const json::value* def,
+                     const std::string& shown,
+                     const std::vector<std::string>& norm,
+                     const std::string& schema_path) {
+        for (const auto& kv : o) {
+            const json::value* d =
+                def == nullptr ? nullptr : def->get_object().if_contains(kv.key());
+            if (def != nullptr && d == nullptr) {
+                continue; // not in the schema: already reported as unknown
+            }
+            auto n = norm;
+            n.emplace_back(kv.key());
+            const std::string key(kv.key());
+            walk(kv.value(), d, shown + "." + key, n, schema_path + "." + key);
+        }
+    }
+
+    void walk_items(const json::array& items,
+                    const json::object& item,
+                    const std::string& shown,
+                    const std::vector<std::string>& norm,
+                    const std::string& schema_path) {
+        const json::value item_def = item;
+        auto n = norm;
+        n.back() += "[]";
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            walk(items[i],
+                 item.empty() ? nullptr : &item_def,
+                 shown + "[" + item_label(items[i], i) + "]",
+                 n,
+                 schema_path + "[]");
+        }
+    }
+
+    /// Namespaces hold channel options: they are matched as the without_namespace ones.
+    void walk_channel_section(const json::object& channel, const json::value& def) {
+        for (const auto& c : channel) {
+            const auto* d = def.get_object().if_contains(c.key());
+            if (d == nullptr) {
+                continue;
+            }
+            const std::string key(c.key());
+            if (key == "namespaces" && c.value().is_array()) {
+                const json::value item = *item_schema("channel.namespaces");
+                const auto& namespaces = c.value().get_array();
+                for (std::size_t i = 0; i < namespaces.size(); ++i) {
+                    walk(namespaces[i],
+                         &item,
+                         ".channel.namespaces[" + item_label(namespaces[i], i) + "]",
+                         options_path(),
+                         ".channel.without_namespace");
+                }
+                continue;
+            }
+            walk(c.value(), d, ".channel." + key, {"channel", key}, ".channel." + key);
+        }
+    }
+
+    /// Exactly named channels hold only the options given: compared with the option defaults.
+    void walk_named_channels(const json::object& channels) {
+        const json::value opts = channel_options_schema();
+        for (const auto& c : channels) {
+            walk(c.value(),
+                 &opts,
+                 ".channels." + std::string(c.key()),
+                 options_path(),
+                 ".channel.without_namespace");
+        }
+    }
+};
 
 } // namespace
 
@@ -226,51 +279,12 @@ std::vector<unsupported_finding> find_unsupported(const json::object& tree) {
             continue;
         }
         if (key == "channel" && kv.value().is_object()) {
-            // Namespaces hold channel options: match them as the without_namespace ones.
-            const auto& ch = kv.value().get_object();
-            for (const auto& c : ch) {
-                const auto* d = def->get_object().if_contains(c.key());
-                if (d == nullptr) {
-                    continue;
-                }
-                if (c.key() == "namespaces" && c.value().is_array()) {
-                    const json::value item = *item_schema("channel.namespaces");
-                    for (std::size_t i = 0; i < c.value().get_array().size(); ++i) {
-                        const auto& ns = c.value().get_array()[i];
-                        const auto* name =
-                            ns.is_object() ? ns.get_object().if_contains("name") : nullptr;
-                        const std::string label = name != nullptr && name->is_string()
-                                                      ? std::string(name->get_string())
-                                                      : std::to_string(i);
-                        w.walk(ns,
-                               &item,
-                               ".channel.namespaces[" + label + "]",
-                               options_path(),
-                               ".channel.without_namespace");
-                    }
-                    continue;
-                }
-                w.walk(c.value(),
-                       d,
-                       ".channel." + std::string(c.key()),
-                       {"channel", std::string(c.key())},
-                       ".channel." + std::string(c.key()));
-            }
-            continue;
+            w.walk_channel_section(kv.value().get_object(), *def);
+        } else if (key == "channels" && kv.value().is_object()) {
+            w.walk_named_channels(kv.value().get_object());
+        } else {
+            w.walk(kv.value(), def, "." + key, {key}, "." + key);
         }
-        if (key == "channels" && kv.value().is_object()) {
-            // Exactly named channels: only the options given, so compare with option defaults.
-            const json::value opts = channel_options_schema();
-            for (const auto& c : kv.value().get_object()) {
-                w.walk(c.value(),
-                       &opts,
-                       ".channels." + std::string(c.key()),
-                       options_path(),
-                       ".channel.without_namespace");
-            }
-            continue;
-        }
-        w.walk(kv.value(), def, "." + key, {key}, "." + key);
     }
     return std::move(w.found);
 }
