@@ -8,6 +8,7 @@ import http from 'node:http';
 import { describe, test } from 'node:test';
 import { API_KEY, eventually, startApiServer, userToken } from './lib/api.mjs';
 import { client, decode } from './lib/clients.mjs';
+import { scrape, series, sum } from './lib/metrics.mjs';
 import { startRedis } from './lib/redis.mjs';
 
 const PUBLISHERS = 4;
@@ -73,6 +74,7 @@ async function run(t, { engine, history }) {
     : { name: 'ord', ...open };
   const { port } = await startApiServer(t, {
     gyre: { shards: Number(process.env.SHARDS || 4) },
+    prometheus: { enabled: true },
     ...(engine ? { engine } : {}),
     channel: { without_namespace: open, namespaces: [ns] },
   });
@@ -87,6 +89,10 @@ async function run(t, { engine, history }) {
   const total = PUBLISHERS * PER_PUBLISHER;
   await eventually(() => received.every((r) => r.length >= total), { timeoutMs: 20000, what: 'every publication delivered' });
   received.forEach((got, i) => checkOrder(got, `sub${i} (${i % 2 ? 'protobuf' : 'json'})`, { history }));
+  // The hubs' own check of the home shard's stamps agrees.
+  const metrics = await scrape(port);
+  assert.equal(series(metrics, 'gyre_hub_order_violations_total').length, 1, 'the order check is exported');
+  assert.equal(sum(metrics, 'gyre_hub_order_violations_total'), 0);
 }
 
 describe('per-channel order at every subscriber', () => {
