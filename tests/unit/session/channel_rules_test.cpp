@@ -1,7 +1,6 @@
 // Channel naming rules (session/channel_rules.hpp) over configs built the way config::load
 // builds them: the default tree, a JSON fragment merged with merge_checked, bind_and_validate.
-#include "config/load.hpp"
-#include "config/schema.hpp"
+#include "config_fixture.hpp"
 #include "session/channel_rules.hpp"
 
 #include <boost/json/parse.hpp>
@@ -14,13 +13,7 @@
 namespace gyre::session {
 namespace {
 
-config::config make_config(std::string_view json_fragment) {
-    boost::json::object tree = config::default_tree();
-    std::vector<std::string> warnings;
-    config::merge_checked(tree, boost::json::parse(json_fragment).as_object(), warnings);
-    EXPECT_TRUE(warnings.empty()) << (warnings.empty() ? "" : warnings.front());
-    return config::bind_and_validate(tree);
-}
+using test_support::make_config;
 
 /// Three namespaces: plain, regex-restricted, user-limited; channels up to 24 bytes.
 const config::config& rules_config() {

@@ -1,7 +1,6 @@
 // Which channels of a connect request's `subs` a client gets (session/connect_channels.hpp),
 // over configs built the way config::load builds them.
-#include "config/load.hpp"
-#include "config/schema.hpp"
+#include "config_fixture.hpp"
 #include "session/connect_channels.hpp"
 
 #include <boost/json/parse.hpp>
@@ -16,13 +15,7 @@ namespace {
 
 namespace pc = protocol::client;
 
-config::config make_config(std::string_view json_fragment) {
-    boost::json::object tree = config::default_tree();
-    std::vector<std::string> warnings;
-    config::merge_checked(tree, boost::json::parse(json_fragment).as_object(), warnings);
-    EXPECT_TRUE(warnings.empty()) << (warnings.empty() ? "" : warnings.front());
-    return config::bind_and_validate(tree);
-}
+using test_support::make_config;
 
 const config::config& open_config() {
     static const config::config cfg = make_config(R"({"channel":{
