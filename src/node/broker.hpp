@@ -91,16 +91,12 @@ public:
     virtual void subscribe(const std::string& channel, unique_function<void(bool ok)> ready) = 0;
     virtual void unsubscribe(const std::string& channel) = 0;
 
-    /// Presence kept by the broker for every node (Redis); false: the node keeps it in memory
-    /// and the presence calls below are never made.
-    /// Any thread: false while the broker cannot reach its backend (every connection of a
-    /// distributed broker must be up). Not used by /health, which is liveness only.
-    virtual bool healthy() const noexcept { return true; }
-
     /// False when a publication can be lost on its way to this node (PUB/SUB between nodes):
     /// positioned subscriptions are then checked against the stream's top now and then.
     virtual bool delivers_every_publication() const noexcept { return true; }
 
+    /// Presence kept by the broker for every node (Redis); false: the node keeps it in memory
+    /// and the presence calls below are never made.
     virtual bool keeps_presence() const noexcept { return false; }
 
     /// Any shard. Adds or refreshes `client` in the channel's presence for `ttl`.

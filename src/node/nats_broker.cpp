@@ -198,11 +198,6 @@ public:
 
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
-    /// False while libnats is reconnecting.
-    bool healthy() const noexcept override {
-        return natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
-    }
-
     void send_control(std::size_t /*origin*/, std::string payload) override {
         publisher_.post([this, payload = uid_ + ":" + payload] {
             // "<sender uid>:<payload>": a node skips its own messages.

@@ -145,9 +145,6 @@ public:
     /// How long a presence entry lives in a shared store unless refreshed (Redis presence_ttl).
     void set_presence_ttl(std::chrono::seconds ttl) noexcept { presence_ttl_ = ttl; }
 
-    /// Any thread: whether the broker reaches its backend (always true for the memory one).
-    bool broker_healthy() const noexcept { return broker_->healthy(); }
-
     /// Whether publications can be lost between the broker and this node.
     bool delivers_every_publication() const noexcept {
         return broker_->delivers_every_publication();

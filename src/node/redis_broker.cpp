@@ -186,7 +186,6 @@ public:
                     c.cluster->start();
                 } else {
                     c.single = rd::connection::create(ctx, address);
-                    watch(*c.single);
                     c.single->start();
                 }
                 inst.commands.push_back(std::move(c));
@@ -205,7 +204,6 @@ public:
                     // Control messages go out over any instance, so every instance is heard.
                     s->subscribe(std::vector<std::string>{control_channel_}); // kept on reconnect
                 }
-                watch(*s);
                 s->start();
                 inst.subscribers.push_back(std::move(s));
             }
@@ -270,8 +268,6 @@ public:
     void tick(std::size_t, std::chrono::steady_clock::time_point) override {}
 
     bool keeps_presence() const noexcept override { return true; }
-
-    bool healthy() const noexcept override { return links_down_.load() == 0; }
 
     bool delivers_every_publication() const noexcept override { return false; }
 
@@ -389,18 +385,6 @@ public:
     }
 
 private:
-    /// Counts the link as down until it connects, and keeps links_down_ up to date.
-    void watch(rd::link& l) {
-        links_down_.fetch_add(1);
-        l.on_state_change([this, up = false](rd::link_state state) mutable {
-            const bool now_up = state == rd::link_state::connected;
-            if (now_up != up) {
-                up = now_up;
-                links_down_.fetch_add(now_up ? -1 : 1);
-            }
-        });
-    }
-
     /// Commands to one instance: one pipelined connection, or a cluster client routing by slot.
     struct command_link {
         std::shared_ptr<rd::connection> single;
@@ -683,9 +667,7 @@ private:
     std::string uid_;                          ///< this node, to skip its own control messages
     std::vector<instance> instances_;          ///< channels spread over them by consistent_index
     std::atomic<std::size_t> next_control_{0}; // send_control runs on any shard
-    std::atomic<int> links_down_{0};
-    bool user_mapping_ = false; ///< presence_user_mapping: users counted in their own keys // read
-                                ///< by /health on any shard
+    bool user_mapping_ = false; ///< presence_user_mapping: users counted in their own keys
 };
 
 } // namespace
