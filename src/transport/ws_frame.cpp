@@ -68,46 +68,6 @@ std::string close_frame(std::uint16_t code, std::string_view reason) {
     return control_frame(opcode::close, body);
 }
 
-bool valid_utf8(std::string_view text) noexcept {
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* end = p + text.size();
-    while (p < end) {
-        const unsigned c = *p;
-        if (c < 0x80) {
-            ++p;
-            continue;
-        }
-        // The lead byte gives the length and the range the second byte must fall in (which
-        // excludes overlong forms, surrogates and code points above U+10FFFF).
-        std::size_t len = 0;
-        unsigned lo = 0x80;
-        unsigned hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        } else {
-            return false; // a continuation byte, an overlong lead (C0, C1) or F5..FF
-        }
-        if (static_cast<std::size_t>(end - p) < len || p[1] < lo || p[1] > hi) {
-            return false;
-        }
-        for (std::size_t i = 2; i < len; ++i) {
-            if ((p[i] & 0xC0) != 0x80) {
-                return false;
-            }
-        }
-        p += len;
-    }
-    return true;
-}
-
 void unmask(char* data, std::size_t size, const char mask[4]) noexcept {
     // Eight bytes at a time: the payload of a large message is the only byte loop on the
     // read path.

@@ -6,6 +6,8 @@
 // the wire, or a reason that is not UTF-8, is one). The connection (websocket.cpp) owns the socket.
 #pragma once
 
+#include "core/utf8.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,10 +38,6 @@ constexpr bool valid_close_code(std::uint16_t code) noexcept {
     return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
            (code >= 3000 && code <= 4999);
 }
-
-/// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
-/// above U+10FFFF), as a close frame's reason must be.
-bool valid_utf8(std::string_view text) noexcept;
 
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);
@@ -181,7 +179,7 @@ frame_reader::result frame_reader::read(std::span<char> data, OnEvent&& on_event
                     static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                                static_cast<unsigned char>(payload[1]));
                 e.close_reason = bytes.substr(2);
-                if (!valid_close_code(e.close_code) || !valid_utf8(e.close_reason)) {
+                if (!valid_close_code(e.close_code) || !utf8::valid(e.close_reason)) {
                     r.error = close_protocol_error; // the frame is consumed: the peer closed
                     r.peer_closed = true;
                     return r;

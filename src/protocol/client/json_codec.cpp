@@ -1,5 +1,6 @@
 #include "protocol/client/json_codec.hpp"
 
+#include "core/utf8.hpp"
 #include "protocol/client/detail/json_reader.hpp"
 #include "protocol/client/detail/schema.hpp"
 
@@ -95,7 +96,7 @@ bool write_string(std::string& out, std::string_view s) {
             run = ++i;
             continue;
         }
-        const std::size_t len = detail::utf8_sequence_length(s, i);
+        const std::size_t len = utf8::sequence_length(s, i);
         if (len == 0) {
             out.append(s.data() + run, i - run);
             out.append("\\ufffd", 6);

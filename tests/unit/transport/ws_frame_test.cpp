@@ -199,7 +199,7 @@ TEST(ws_frame, a_close_reason_must_be_utf8) {
                                        std::string_view("\xed\xa0\x80"),     // surrogate
                                        std::string_view("\xf4\x90\x80\x80"), // > U+10FFFF
                                        std::string_view("ok\xe2\x82")}) {    // truncated
-        EXPECT_FALSE(valid_utf8(bad)) << bad;
+        EXPECT_FALSE(utf8::valid(bad)) << bad;
         frame_reader r(1024);
         auto bytes = close_with(1000, bad);
         collected c;
@@ -212,7 +212,7 @@ TEST(ws_frame, a_close_reason_must_be_utf8) {
                                         std::string_view("h\xc3\xa9llo \xe2\x82\xac"),
                                         std::string_view("\xf0\x9d\x84\x9e"),
                                         std::string_view("\xef\xbf\xbf\xf4\x8f\xbf\xbf")}) {
-        EXPECT_TRUE(valid_utf8(good)) << good;
+        EXPECT_TRUE(utf8::valid(good)) << good;
     }
 }
 
@@ -222,7 +222,7 @@ TEST(ws_frame, a_long_close_reason_is_cut_at_a_character_boundary) {
     const auto f = close_frame(4000, reason);
     const auto body = f.substr(2 + 2);
     EXPECT_EQ(body, std::string(122, 'x'));
-    EXPECT_TRUE(valid_utf8(body));
+    EXPECT_TRUE(utf8::valid(body));
 }
 
 TEST(ws_frame, protocol_violations_name_the_close_code) {

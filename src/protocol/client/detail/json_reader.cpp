@@ -1,6 +1,7 @@
 #include "protocol/client/detail/json_reader.hpp"
 
 #include "core/strings.hpp"
+#include "core/utf8.hpp"
 
 #include <bitset>
 #include <cstring>
@@ -42,48 +43,6 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 
 } // namespace
 
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
-    const unsigned char b0 = byte_at(s, i);
-    std::size_t len = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-    } else if (b0 == 0xE0) {
-        len = 3;
-        lo = 0xA0;
-    } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-        len = 3;
-    } else if (b0 == 0xED) {
-        len = 3;
-        hi = 0x9F;
-    } else if (b0 == 0xF0) {
-        len = 4;
-        lo = 0x90;
-    } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-        len = 4;
-    } else if (b0 == 0xF4) {
-        len = 4;
-        hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (s.size() - i < len) {
-        return 0;
-    }
-    const unsigned char b1 = byte_at(s, i + 1);
-    if (b1 < lo || b1 > hi) {
-        return 0;
-    }
-    for (std::size_t k = 2; k < len; ++k) {
-        const unsigned char b = byte_at(s, i + k);
-        if (b < 0x80 || b > 0xBF) {
-            return 0;
-        }
-    }
-    return len;
-}
-
 void json_reader::skip_ws() noexcept {
     while (pos_ < text_.size() && is_ws(text_[pos_])) {
         ++pos_;
@@ -108,7 +67,7 @@ codec_error json_reader::scan_literal(std::string_view lit) noexcept {
 }
 
 codec_error json_reader::scan_utf8(std::size_t& i) const noexcept {
-    const std::size_t len = utf8_sequence_length(text_, i);
+    const std::size_t len = utf8::sequence_length(text_, i);
     if (len == 0) {
         return codec_error::invalid_json;
     }

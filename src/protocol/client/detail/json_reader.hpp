@@ -124,10 +124,6 @@ codec_error read_members(json_reader& r, Fn&& on_member) {
     }
 }
 
-/// Length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
-/// U+10FFFF) that starts with the non-ASCII byte s[i], or 0 when it is malformed or cut short.
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept;
-
 /// True when `text` is exactly one JSON value, optionally surrounded by whitespace.
 bool is_valid_json_value(std::string_view text) noexcept;
 
