@@ -171,18 +171,25 @@ describe('redis engine, two nodes', () => {
     for (const node of [a, b]) {
       await eventually(async () => (await probe(node.port)) === undefined, { what: 'publishing again once redis is back', timeoutMs: 10000 });
     }
-    for (let n = 2; n <= 4; n += 1) await ok(b.port, 'publish', { channel: 'hist:r', data: { n } });
-    // Publishing works once one command link of each node is back; node A's PUB/SUB link may
-    // come back later (/health no longer waits for it). A publication made before node A
-    // resubscribed is recovered from the kept stream once a later one reveals the gap, so keep
-    // publishing now and then (well within the namespace's history_size of 20).
+    // Each shard has its own command link, and the probe above proved only one per node: a
+    // publish answered 100 by a link still reconnecting was not made, so it is made again.
+    const publishOnce = (n) => eventually(async () => {
+      const r = await api(b.port, 'publish', { channel: 'hist:r', data: { n } });
+      if (r.json?.error && r.json.error.code !== 100) assert.fail(r.text);
+      return r.status === 200 && r.json?.error === undefined;
+    }, { what: `publication ${n} accepted`, timeoutMs: 10000 });
+    for (let n = 2; n <= 4; n += 1) await publishOnce(n);
+    // Node A's PUB/SUB link may come back later still (/health no longer waits for it). A
+    // publication made before node A resubscribed is recovered from the kept stream once a
+    // later one reveals the gap, so keep publishing now and then (well within the namespace's
+    // history_size of 20).
     let n = 5;
     let last = 0;
     await eventually(async () => {
       if (sub.pubs.length >= 4) return true;
       if (Date.now() - last > 300) {
         last = Date.now();
-        await ok(b.port, 'publish', { channel: 'hist:r', data: { n: n++ } });
+        await publishOnce(n++);
       }
       return false;
     }, { what: 'publications after the restart', timeoutMs: 10000 });
