@@ -58,23 +58,30 @@ json::value yaml_scalar(const YAML::Node& node) {
 // values ("billion laughs"). Config files are small: cap the values converted.
 constexpr std::size_t max_yaml_values = 1'000'000;
 
-json::value from_yaml(const YAML::Node& node, std::size_t& budget) {
+// An alias may refer to a node that contains it (`&a [*a]`): a cycle, never a config. Real
+// configs nest a handful of levels; a cap on depth ends the walk before the stack does.
+constexpr std::size_t max_yaml_depth = 64;
+
+json::value from_yaml(const YAML::Node& node, std::size_t& budget, std::size_t depth = 0) {
     if (budget == 0) {
         throw config_error("too many values (nested YAML aliases?)");
+    }
+    if (depth > max_yaml_depth) {
+        throw config_error("nested too deep (a YAML alias that contains itself?)");
     }
     --budget;
     switch (node.Type()) {
     case YAML::NodeType::Map: {
         json::object o;
         for (const auto& kv : node) {
-            o[kv.first.as<std::string>()] = from_yaml(kv.second, budget);
+            o[kv.first.as<std::string>()] = from_yaml(kv.second, budget, depth + 1);
         }
         return o;
     }
     case YAML::NodeType::Sequence: {
         json::array a;
         for (const auto& item : node) {
-            a.push_back(from_yaml(item, budget));
+            a.push_back(from_yaml(item, budget, depth + 1));
         }
         return a;
     }

@@ -429,6 +429,12 @@ TEST(config_errors, broken_files_name_format_and_line) {
     EXPECT_NE(error_of("b.json", "[1,2]").find("top level must be an object"), std::string::npos);
 }
 
+// A fuzzer-found input: an alias inside the node it names is a cycle, which used to recurse
+// until the stack overflowed (a crash, not a config error).
+TEST(config_errors, yaml_alias_that_contains_itself_is_refused) {
+    EXPECT_NE(error_of("cycle.yaml", "a: &a [x, *a]\n").find("nested too deep"), std::string::npos);
+}
+
 TEST(config_errors, yaml_alias_bomb_is_refused_quickly) {
     std::string text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
     for (char c = 'b'; c <= 'j'; ++c) {
